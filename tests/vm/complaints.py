@@ -31,11 +31,13 @@ def complaint_in(message):
 
 
 def find_complaints(console, dmesg=""):
-    """Return [(source, line)] for every complaint, console first."""
-    found = []
+    """Return [(source, line)] for every complaint, console first; a message
+    seen on the console is not repeated from dmesg."""
+    found, seen = [], set()
     for source, text in (("console", console), ("dmesg", dmesg)):
         for line in text.splitlines():
             m = _KERNEL_LINE.match(line.strip())
-            if m and complaint_in(m.group(1)):
+            if m and complaint_in(m.group(1)) and line.strip() not in seen:
+                seen.add(line.strip())
                 found.append((source, line.strip()))
     return found
