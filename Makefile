@@ -4,6 +4,8 @@
 #                                   output dir per kernel under build/kmod/
 #   make tools                      C++ tools and unit tests (CMake, build/)
 #   make check                      unit tests + VM tests on every kernel
+#   make check-guest                nested Linux guest over vhost-net (slow;
+#                                   LWVHOST_KERNELS=6.1 limits the kernels)
 #   make demo                       install deps, build, boot the VM, swap in
 #   make style                      checkpatch on the kernel sources
 
@@ -20,7 +22,7 @@ endif
 
 KSOURCES := Kbuild compat include vhost vhost_net
 
-.PHONY: all modules tools unit check check-unit check-vm demo style clean deps
+.PHONY: all modules tools unit check check-unit check-guest check-vm demo style clean deps
 
 all: modules tools
 
@@ -49,6 +51,10 @@ check: modules tools
 
 check-unit: tools
 	tests/run-all --unit-only
+
+check-guest: modules
+	LWVHOST_GUEST_TESTS=1 /usr/bin/python3 -m pytest -p no:cacheprovider -rfE \
+		tests/integration/test_nested_guest.py
 
 demo:
 	bash scripts/demo
