@@ -9,7 +9,6 @@ batch of writes costs one round trip instead of one per command.
 
 import base64
 import errno
-import os
 import selectors
 import socket
 import time
@@ -237,10 +236,3 @@ class QTest:
     def irq_intercept_in(self, qom_path):
         self.cmd("irq_intercept_in %s" % qom_path)
 
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

@@ -18,11 +18,9 @@ import time
 import virtio_pci as vp
 
 # Feature bits (virtio spec 5.1.3 and 6).
-F_NET_CSUM = 0
 F_NET_MAC = 5
 F_NET_MRG_RXBUF = 15
 F_NET_STATUS = 16
-F_NOTIFY_ON_EMPTY = 24
 F_ANY_LAYOUT = 27
 F_RING_INDIRECT_DESC = 28
 F_RING_EVENT_IDX = 29

@@ -7,8 +7,6 @@ PIIX3 PCI interrupt lines, and then speaks either the legacy (I/O BAR)
 or the modern virtio 1.0 (vendor capabilities, memory BAR) register set.
 """
 
-import struct
-
 CFG_ADDR = 0xCF8
 CFG_DATA = 0xCFC
 
@@ -17,14 +15,12 @@ PCI_COMMAND = 0x04
 PCI_STATUS = 0x06
 PCI_BAR0 = 0x10
 PCI_CAP_PTR = 0x34
-PCI_INTERRUPT_PIN = 0x3D
 PCI_COMMAND_IO = 0x1
 PCI_COMMAND_MEMORY = 0x2
 PCI_COMMAND_MASTER = 0x4
 PCI_COMMAND_INTX_DISABLE = 0x400
 PCI_STATUS_CAP_LIST = 0x10
 PCI_CAP_ID_VNDR = 0x09
-PCI_CAP_ID_MSIX = 0x11
 
 PIIX3_PIRQ_ROUTE = 0x60   # PIRQA..D route control, one byte each
 
@@ -59,7 +55,9 @@ class PciDevice:
         self.bars = {}    # index -> (address, size, is_io)
 
     def _sel(self, off):
-        return QT_OUT_L(CFG_ADDR, 0x80000000 | self.bdf | (off & 0xFC))
+        """The outl that selects config register `off` of this function."""
+        return "outl 0x%x 0x%x" % (CFG_ADDR,
+                                   0x80000000 | self.bdf | (off & 0xFC))
 
     def read32(self, off):
         r = self.qt.pipeline([self._sel(off), "inl 0x%x" % CFG_DATA])
@@ -76,7 +74,7 @@ class PciDevice:
         return int(r[1], 16)
 
     def write32(self, off, val):
-        self.qt.pipeline([self._sel(off), QT_OUT_L(CFG_DATA, val)])
+        self.qt.pipeline([self._sel(off), "outl 0x%x 0x%x" % (CFG_DATA, val)])
 
     def write16(self, off, val):
         self.qt.pipeline([self._sel(off),
@@ -136,10 +134,6 @@ class PciDevice:
         cmd |= PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER
         cmd &= ~PCI_COMMAND_INTX_DISABLE
         self.write16(PCI_COMMAND, cmd)
-
-
-def QT_OUT_L(port, val):
-    return "outl 0x%x 0x%x" % (port, val)
 
 
 class BarAllocator:
@@ -222,9 +216,8 @@ class LegacyTransport:
     VRING_ALIGN = 4096
 
     def __init__(self, pci):
-        io = [b for b in pci.bars.values() if b[2]]
-        if not io:
-            raise PciError("legacy virtio device without an I/O BAR")
+        if 0 not in pci.bars or not pci.bars[0][2]:
+            raise PciError("legacy virtio device without an I/O BAR 0")
         self.regs = Region(pci.qt, pci.bars[0][0], True)
 
     def reset(self):
@@ -373,6 +366,3 @@ class ModernTransport:
     def read_config(self, off, n):
         return bytes(self.devcfg.r("b", off + i) for i in range(n))
 
-
-def le16(v):
-    return struct.pack("<H", v)
