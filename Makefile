@@ -53,7 +53,7 @@ check-unit: tools
 	tests/run-all --unit-only
 
 check-guest: modules
-	LWVHOST_GUEST_TESTS=1 /usr/bin/python3 -m pytest -p no:cacheprovider -rfE \
+	LWVHOST_GUEST_TESTS=1 /usr/bin/python3 -m pytest -p no:cacheprovider -rfE -s \
 		tests/integration/test_nested_guest.py
 
 demo:

@@ -35,7 +35,7 @@ def parse_result(output):
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_qemu_qtest_vhost_net(vm, backend, mode):
+def test_qemu_qtest_vhost_net(vm, backend, mode, record_property):
     res = vm.run(f"set -e; {load_backend(backend)}; "
                  f"tests/qemu/qtest-net --mode {mode} --vhost on "
                  f"--frames {FRAMES}", timeout=240)
@@ -57,6 +57,8 @@ def test_qemu_qtest_vhost_net(vm, backend, mode):
         assert flood["received"] == FRAMES, (d, flood)
         assert flood["missing"] == flood["duplicates"] == \
             flood["corrupt"] == 0, (d, flood)
+    for d in ("flood_guest_to_host", "flood_host_to_guest"):
+        record_property(d + "_frames_per_s", result[d]["frames_per_s"])
     if mode == "modern":
         # 1514-byte frames in 256-byte mergeable buffers span several.
         assert result["flood_host_to_guest"]["rx_max_buffers_per_frame"] > 1
