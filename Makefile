@@ -34,7 +34,7 @@ modules:
 	@set -e; for k in $(KVERS); do \
 		out=$(BUILD)/kmod/$$k; mkdir -p $$out; \
 		find $$out -type l -delete; \
-		for s in $(KSOURCES); do cp -rs $(TOP)/$$s $$out/; done; \
+		for s in $(KSOURCES); do [ ! -e $(TOP)/$$s ] || cp -rs $(TOP)/$$s $$out/; done; \
 		echo "== modules for $$k"; \
 		$(MAKE) -C /lib/modules/$$k/build M=$$out \
 			LWVHOST_VERSION=$(LWVHOST_VERSION) modules; \

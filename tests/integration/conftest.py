@@ -1,0 +1,75 @@
+"""pytest plumbing for tests that run inside the test VM.
+
+Tests run on the host; each `vm.run(...)` boots one VM (tests/vm/run), runs a
+shell command in the project root as root, and returns its exit status and
+output. A kernel complaint on the console or in dmesg fails the test there
+and then, whatever the command returned.
+"""
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNNER = ROOT / "tests" / "vm" / "run"
+sys.path.insert(0, str(ROOT / "tests" / "vm"))
+from complaints import find_complaints  # noqa: E402
+
+DEFAULT_KERNELS = "6.1,6.12"
+COMPLAINT_EXIT = 3
+
+
+def pytest_addoption(parser):
+    parser.addoption("--kernels", default=os.environ.get("LWVHOST_KERNELS", DEFAULT_KERNELS),
+                     help="comma-separated kernel series to run VM tests on")
+
+
+def pytest_generate_tests(metafunc):
+    if "kernel" in metafunc.fixturenames:
+        kernels = [k for k in metafunc.config.getoption("kernels").split(",") if k]
+        metafunc.parametrize("kernel", kernels, scope="session")
+
+
+@dataclass
+class VmResult:
+    rc: int
+    output: str
+    console: str
+
+
+class Vm:
+    def __init__(self, kernel, tmp_path):
+        self.kernel = kernel
+        self._tmp = tmp_path
+        self._runs = 0
+
+    def run(self, command, timeout=300, smp=2, mem="2G", check_kernel=True):
+        """Boot a VM, run `command` (a shell string) and return VmResult."""
+        self._runs += 1
+        result_dir = self._tmp / f"vm{self._runs}"
+        argv = [str(RUNNER), "--kernel", self.kernel, "--timeout", str(timeout),
+                "--smp", str(smp), "--mem", mem, "--quiet",
+                "--result-dir", str(result_dir), "--", "sh", "-c", command]
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=timeout + 120)
+        read = lambda name: (result_dir / name).read_text(errors="replace") \
+            if (result_dir / name).exists() else ""
+        console, dmesg = read("console"), read("dmesg")
+        complaints = find_complaints(console, dmesg)
+        if check_kernel and (complaints or proc.returncode == COMPLAINT_EXIT):
+            pytest.fail("kernel complaint:\n" + "\n".join(l for _, l in complaints)
+                        + "\n--- console tail ---\n" + console[-4000:])
+        if proc.returncode == 124:
+            pytest.fail(f"VM timed out after {timeout} s\n{proc.stderr}\n{console[-3000:]}")
+        if proc.returncode == 125:
+            pytest.fail(f"VM died before the command finished\n{console[-3000:]}")
+        return VmResult(proc.returncode, read("output"), console)
+
+
+@pytest.fixture
+def vm(kernel, tmp_path):
+    return Vm(kernel, tmp_path)

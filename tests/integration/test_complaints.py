@@ -1,0 +1,30 @@
+"""The kernel-complaint scanner (pure; runs on the host, no VM)."""
+
+from complaints import find_complaints
+
+
+def test_kernel_lines_with_each_complaint_are_found():
+    console = "\n".join([
+        "[    1.000000] WARNING: CPU: 1 PID: 7 at vhost/dev.c:10 f+0x1/0x2",
+        "[    2.000000] BUG: kernel NULL pointer dereference, address: 0",
+        "[    3.000000] Oops: 0002 [#1] PREEMPT SMP NOPTI",
+        "[    4.000000] INFO: task vhost-12:99 blocked for more than 120 seconds.",
+        "[    5.000000] watchdog: BUG: soft lockup - CPU#0 stuck for 22s!",
+        "[    6.000000] WARNING: possible circular locking dependency detected",
+    ])
+    assert len(find_complaints(console)) == 6
+
+
+def test_command_output_and_benign_kernel_lines_are_ignored():
+    console = "\n".join([
+        "WARNING: this is the test program talking, not the kernel",
+        "BUG: also not the kernel",
+        "[    0.84] mtrr: your CPUs had inconsistent fixed MTRR settings",
+        "[    9.10] vhost: loading out-of-tree module taints kernel.",
+    ])
+    assert find_complaints(console) == []
+
+
+def test_dmesg_is_scanned_too():
+    assert find_complaints("", "[ 12.5] BUG: unable to handle page fault") == [
+        ("dmesg", "[ 12.5] BUG: unable to handle page fault")]
