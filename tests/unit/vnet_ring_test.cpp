@@ -359,3 +359,46 @@ TEST(Virtqueue, DelayedInterruptAtThreeQuarters)
 	EXPECT_EQ(calls, 1);
 	EXPECT_EQ(at, 6);  // the 7th completion crosses used_event = 6
 }
+
+TEST(Virtqueue, SignalDueWithFlags)
+{
+	Fixture f(8, false);
+	Segment s[1] = {{0x1000, 10, true}};
+	for (int i = 0; i < 4; i++)
+		f.vq->add(s, false);
+	f.vq->publish();
+	f.vq->disable_cb();
+	uint16_t h;
+	f.dev.pop(h);
+	f.dev.push_used(h, 10, false);
+	EXPECT_FALSE(f.vq->signal_due());  // calls were off
+	while (f.vq->get_used())
+		;
+	ASSERT_TRUE(f.vq->enable_cb());
+	EXPECT_FALSE(f.vq->signal_due());
+	f.dev.pop(h);
+	f.dev.push_used(h, 10, false);
+	EXPECT_TRUE(f.vq->signal_due());  // flags were 0: the device had to call
+}
+
+TEST(Virtqueue, SignalDueWithEventIdx)
+{
+	Fixture f(8, true);
+	Segment s[1] = {{0x1000, 10, false}};
+	for (int i = 0; i < 8; i++)
+		f.vq->add(s, false);
+	f.vq->publish();
+	f.vq->disable_cb();
+	ASSERT_TRUE(f.vq->enable_cb_delayed());  // due at the 7th completion
+	uint16_t h;
+	for (int i = 0; i < 6; i++) {
+		f.dev.pop(h);
+		f.dev.push_used(h, 0, true);
+		EXPECT_FALSE(f.vq->signal_due()) << i;
+	}
+	f.dev.pop(h);
+	EXPECT_TRUE(f.dev.push_used(h, 0, true));
+	EXPECT_TRUE(f.vq->signal_due());
+	f.vq->disable_cb();
+	EXPECT_FALSE(f.vq->signal_due());
+}

@@ -41,6 +41,7 @@ struct QueueCounters {
 	uint64_t interrupts = 0;	// call eventfd reads that found it signalled
 	uint64_t signals = 0;		// sum of the call eventfd counters read
 	uint64_t spurious = 0;		// interrupts that found no used entry
+	uint64_t missed = 0;		// used entries the device had to signal but did not
 	uint64_t used = 0;		// used entries reaped
 };
 

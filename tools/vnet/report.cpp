@@ -12,7 +12,8 @@ nlohmann::json queue_json(const QueueCounters &q)
 {
 	return {{"kicks", q.kicks},	      {"kicks_suppressed", q.kicks_suppressed},
 		{"interrupts", q.interrupts}, {"signals", q.signals},
-		{"spurious_interrupts", q.spurious}, {"used", q.used}};
+		{"spurious_interrupts", q.spurious}, {"missed_interrupts", q.missed},
+		{"used", q.used}};
 }
 
 nlohmann::json dir_json(const DirectionResult &d)

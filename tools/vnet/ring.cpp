@@ -144,8 +144,11 @@ std::optional<UsedElem> Virtqueue::get_used()
 	chain_len_[id] = 0;
 	last_used_++;
 	// While calls are wanted, keep asking for the next entry.
-	if (event_idx_ && !(avail_flags_shadow_ & kAvailNoInterrupt))
-		store_relaxed(used_event(), last_used_);
+	if (!(avail_flags_shadow_ & kAvailNoInterrupt)) {
+		armed_from_ = armed_event_ = last_used_;
+		if (event_idx_)
+			store_relaxed(used_event(), last_used_);
+	}
 	return UsedElem{static_cast<uint16_t>(id), len};
 }
 
@@ -165,6 +168,7 @@ void Virtqueue::disable_cb()
 bool Virtqueue::enable_cb()
 {
 	avail_flags_shadow_ &= static_cast<uint16_t>(~kAvailNoInterrupt);
+	armed_from_ = armed_event_ = last_used_;
 	if (event_idx_)
 		store_relaxed(used_event(), last_used_);
 	else
@@ -173,13 +177,25 @@ bool Virtqueue::enable_cb()
 	return !has_used();
 }
 
+bool Virtqueue::signal_due() const
+{
+	if (!cb_enabled())
+		return false;
+	const uint16_t used = load_acquire(used_idx_p());
+	if (event_idx_)
+		return vring_need_event(armed_event_, used, armed_from_);
+	return used != armed_from_;
+}
+
 bool Virtqueue::enable_cb_delayed()
 {
 	if (!event_idx_)
 		return enable_cb();
 	avail_flags_shadow_ &= static_cast<uint16_t>(~kAvailNoInterrupt);
 	const uint16_t bufs = static_cast<uint16_t>((avail_idx_ - last_used_) * 3 / 4);
-	store_relaxed(used_event(), static_cast<uint16_t>(last_used_ + bufs));
+	armed_from_ = last_used_;
+	armed_event_ = static_cast<uint16_t>(last_used_ + bufs);
+	store_relaxed(used_event(), armed_event_);
 	full_fence();
 	return static_cast<uint16_t>(load_acquire(used_idx_p()) - last_used_) <= bufs;
 }

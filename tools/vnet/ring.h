@@ -110,6 +110,13 @@ public:
 	void disable_cb();
 	bool enable_cb();
 	bool enable_cb_delayed();
+	bool cb_enabled() const { return !(avail_flags_shadow_ & 1); }
+
+	// While calls are armed: has the device published a used entry that the
+	// spec says it MUST signal (without EVENT_IDX: any entry, as the
+	// NO_INTERRUPT flag is clear; with it: the entry at index used_event)?
+	// A true result with no call received is a missed interrupt.
+	bool signal_due() const;
 
 private:
 	struct Desc {
@@ -143,6 +150,8 @@ private:
 	uint16_t published_ = 0;   // last value stored to avail->idx
 	uint16_t last_used_ = 0;
 	uint16_t avail_flags_shadow_ = 0;
+	uint16_t armed_from_ = 0;   // last_used_ when calls were armed
+	uint16_t armed_event_ = 0;  // used_event written then (EVENT_IDX)
 	std::vector<uint16_t> chain_len_;  // per head: ring descriptors used, 0 = free
 };
 
