@@ -136,6 +136,11 @@ mount -t 9p -o ro,$opts host $R || { echo "init: cannot mount host root"; powero
 for d in tmp run mnt var/tmp root; do mount -t tmpfs -o mode=1777 tmpfs $R/$d; done
 mkdir -p $R/mnt/lwvhost-result
 mount -t 9p -o $opts result $R/mnt/lwvhost-result
+# The project tree is its own share, mounted at its host path: a checkout
+# under /tmp or /root would otherwise vanish under the tmpfs mounts above.
+proj=$(cat $R/mnt/lwvhost-result/project)
+mkdir -p $R$proj 2>/dev/null
+mount -t 9p -o ro,$opts project $R$proj || echo "init: cannot mount project $proj"
 mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
 mount -t devtmpfs devtmpfs $R/dev
