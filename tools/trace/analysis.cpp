@@ -47,9 +47,10 @@ const NameRow kWakeupRows[] = {
 	{"vhost_poll_queue", "stock lwvhost"},   // handler re-queues itself
 	{"vhost_work_queue", "stock lwvhost"},   // 6.1
 	{"vhost_vq_work_queue", "stock"},        // 6.12
+	{"vhost_worker_queue", "stock"},         // 6.12 (static, not inlined)
 };
 const NameRow kOtherWorkRows[] = {
-	{"vhost_flush_work", "stock"},
+	{"vhost_flush_work", "stock"},  // 6.1 and 6.12
 	{"vhost_attach_cgroups_work", "stock"},
 	{"vhost_flush_fn", "lwvhost"},
 };

@@ -142,18 +142,22 @@ bool take_proc(std::string_view s, size_t &i, TaskRef &task)
 	return true;
 }
 
-// Splits "handle_tx [vhost_net]" into name and module.
-void split_symbol(std::string_view sym, std::string &func, std::string &module)
+// Splits "handle_tx [vhost_net]" into name and module; false if there is
+// anything else after the name.
+bool split_symbol(std::string_view sym, std::string &func, std::string &module)
 {
 	sym = trim(sym);
 	size_t sp = sym.find(' ');
 	if (sp != std::string_view::npos) {
 		std::string_view rest = trim(sym.substr(sp));
-		if (rest.size() >= 2 && rest.front() == '[' && rest.back() == ']')
-			module = std::string(rest.substr(1, rest.size() - 2));
+		if (rest.size() < 3 || rest.front() != '[' || rest.back() != ']' ||
+		    rest.find(' ') != std::string_view::npos)
+			return false;
+		module = std::string(rest.substr(1, rest.size() - 2));
 		sym = sym.substr(0, sp);
 	}
 	func = std::string(sym);
+	return true;
 }
 
 bool valid_symbol(std::string_view name)
@@ -226,8 +230,7 @@ void parse_body(std::string_view body, Line &out, int base_indent)
 				c = c.substr(0, eq);
 			if (!c.empty()) {
 				std::string f, m;
-				split_symbol(c, f, m);
-				if (valid_symbol(f)) {
+				if (split_symbol(c, f, m) && valid_symbol(f)) {
 					out.func = f;
 					out.module = m;
 				}
@@ -253,8 +256,7 @@ void parse_body(std::string_view body, Line &out, int base_indent)
 	}
 	std::string_view after = trim(code.substr(close + 1));
 	std::string f, m;
-	split_symbol(b.substr(0, paren), f, m);
-	if (!valid_symbol(f)) {
+	if (!split_symbol(b.substr(0, paren), f, m) || !valid_symbol(f)) {
 		out.kind = LineKind::Unknown;
 		return;
 	}

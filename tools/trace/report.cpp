@@ -108,7 +108,7 @@ std::string render_table(const Analysis &a, const ReportOptions &opt)
 	if (i.cpus.empty())
 		o << "-";
 	if (i.span_ns)
-		o << ", span " << fmt("%.3f", double(*i.span_ns) / 1e9) << " s";
+		o << ", span " << fmt("%.6f", double(*i.span_ns) / 1e9) << " s";
 	o << ", columns: " << columns(i) << "\n";
 	o << "       " << i.frames << " calls (" << i.open_frames << " never returned, "
 	  << i.truncated_frames << " entered before the buffer), lost events "
