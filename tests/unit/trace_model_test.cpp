@@ -116,6 +116,36 @@ TEST(TraceModel, ContextSwitchAndMigration)
 	EXPECT_TRUE(t.has_tail);
 }
 
+// The first event on a CPU has no banner. Here it continues a call of the
+// task that just migrated from CPU 1, whose own banner comes later (a real
+// sequence from a 6.1 recording).
+TEST(TraceModel, MigrationToAFreshCpu)
+{
+	Trace t = build_trace(
+		" 1)               |  ioctl() {\n"
+		" 1)               |    set_owner() {\n"
+		" 0)   1.000 us    |      wq();\n"
+		" ------------------------------------------\n"
+		" 1)    vnet-141    =>  vhost-1-142  \n"
+		" ------------------------------------------\n"
+		"\n"
+		" 1)               |  worker() {\n"
+		" 0) + 30.000 us   |    } /* set_owner */\n"
+		" 0) + 40.000 us   |  }\n"
+		" 0)   2.000 us    |  next();\n");
+	const Frame &so = one(t, "set_owner");
+	EXPECT_FALSE(so.open);
+	EXPECT_FALSE(so.start_truncated);
+	EXPECT_EQ(so.dur_ns, 30000u);
+	EXPECT_EQ(one(t, "ioctl").dur_ns, 40000u);
+	EXPECT_EQ(parent_name(t, one(t, "wq")), "set_owner");
+	EXPECT_EQ(t.tasks[one(t, "ioctl").task].name(), "vnet-141");
+	EXPECT_EQ(t.tasks[one(t, "next").task].name(), "vnet-141");
+	EXPECT_EQ(t.tasks[one(t, "worker").task].name(), "vhost-1-142");
+	EXPECT_TRUE(one(t, "worker").open);
+	EXPECT_EQ(t.tail_mismatches, 0u);
+}
+
 TEST(TraceModel, ProcColumnIdentifiesTasks)
 {
 	Trace t = build_trace(

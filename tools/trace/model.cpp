@@ -63,9 +63,44 @@ int TraceBuilder::current_task(const Line &line)
 		c.task = task_index(*line.task);
 		return c.task;
 	}
-	if (c.task < 0)
-		c.task = placeholder_task(line.cpu);
+	if (c.task < 0) {
+		c.task = continuing_task(line);
+		if (c.task < 0)
+			c.task = placeholder_task(line.cpu);
+	}
 	return c.task;
+}
+
+// The first event of a CPU comes without a banner (and so does the first
+// after lost events). If it continues an open call (it is nested, or it is
+// a return), it belongs to a task that was running that call elsewhere and
+// migrated here: the one whose innermost open call sits one level up (for a
+// return, at the same level and, with funcgraph-tail, of the same name).
+int TraceBuilder::continuing_task(const Line &line)
+{
+	bool exit = line.kind == LineKind::Exit;
+	if (line.depth < 0 || (!exit && line.depth == 0))
+		return -1;
+	int want = exit ? line.depth : line.depth - 1;
+	int best = -1;
+	bool best_idle = false;
+	for (auto &[task, st] : states_) {
+		if (st.stack.empty())
+			continue;
+		const Frame &top = t_.frames[st.stack.back()];
+		if (top.depth != want || (exit && !line.func.empty() && top.func != line.func))
+			continue;
+		bool idle = true;
+		for (auto &[cpu, cs] : cpus_)
+			if (cs.task == task && cpu != line.cpu)
+				idle = false;
+		// Prefer a task no CPU is running; among equals the first seen.
+		if (best < 0 || (idle && !best_idle)) {
+			best = task;
+			best_idle = idle;
+		}
+	}
+	return best;
 }
 
 // Pops the calls deeper than `limit` whose return was lost.
@@ -191,11 +226,16 @@ void TraceBuilder::on_banner(const Line &line)
 		TaskState &ph = states_[c.task];
 		TaskState &pv = states_[prev];
 		if (pv.stack.empty() && pv.pending.empty()) {
+			int ph_idx = c.task;
 			pv = ph;
 			for (auto &f : t_.frames)
-				if (f.task == c.task)
+				if (f.task == ph_idx)
 					f.task = prev;
 			ph = TaskState{};
+			// The task may have migrated to another CPU meanwhile.
+			for (auto &[cpu, cs] : cpus_)
+				if (cs.task == ph_idx)
+					cs.task = prev;
 		}
 	}
 	ContextSwitch sw;

@@ -101,6 +101,7 @@ private:
 	int task_index(const TaskRef &ref);
 	int placeholder_task(int cpu);
 	int current_task(const Line &line);
+	int continuing_task(const Line &line);
 	void unwind_to(int task, int depth);
 	int new_frame(const Line &line, int task);
 	void attach(int task, int frame);
