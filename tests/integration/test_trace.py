@@ -46,6 +46,9 @@ def test_unreadable_or_unusable_file_exit_1(tmp_path):
     r = run(tmp_path / "missing.txt")
     assert r.returncode == 1
     assert "No such file" in r.stderr
+    r = run(tmp_path)
+    assert r.returncode == 1
+    assert "is a directory" in r.stderr
     junk = tmp_path / "junk.txt"
     junk.write_text("this is not\na trace\n")
     r = run(junk)

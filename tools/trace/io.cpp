@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -44,6 +45,11 @@ std::optional<std::string> read_trace_file(const std::string &path, std::string 
 		ss << std::cin.rdbuf();
 		data = ss.str();
 	} else {
+		std::error_code ec;
+		if (std::filesystem::is_directory(path, ec)) {
+			*err = path + ": is a directory";
+			return std::nullopt;
+		}
 		std::ifstream f(path, std::ios::binary);
 		if (!f) {
 			*err = path + ": " + std::strerror(errno);

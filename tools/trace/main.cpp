@@ -110,13 +110,13 @@ int main(int argc, char **argv)
 		       "function names: all, stock or lwvhost (default all)");
 	app.add_option("--pass", ov.pass,
 		       "FUNC=KIND: a worker pass function (repeatable; replaces "
-		       "the profile's list)");
+		       "the profile's list)")->allow_extra_args(false);
 	app.add_option("--packet", ov.packet,
 		       "KIND=FUNC[/CHILD]: per-packet call within passes of KIND "
-		       "(repeatable; replaces the profile's list)");
+		       "(repeatable; replaces the profile's list)")->allow_extra_args(false);
 	app.add_option("--wakeup", ov.wakeup,
 		       "FUNC: a call that wakes the worker (repeatable; replaces "
-		       "the profile's list)");
+		       "the profile's list)")->allow_extra_args(false);
 
 	try {
 		app.parse(argc, argv);
