@@ -115,9 +115,11 @@ def test_record_and_analyse_stock(vm):
     assert info["lost_events"] == 0
 
     tx, rx = j["passes"]["tx"], j["passes"]["rx"]
-    # Every frame vnet sent (flood + requests) went through a TX pass.
-    assert TX_FRAMES + RR <= tx["packets"] <= (TX_FRAMES + RR) * 1.1, tx
-    assert RR <= rx["packets"] <= RR * 1.2, rx
+    # Every frame vnet sent (flood + requests) went through a TX pass and
+    # every echo reply through an RX pass, no more (vnet's namespace sends
+    # nothing else; the recorded samples show the same exact counts).
+    assert tx["packets"] == TX_FRAMES + RR, tx
+    assert rx["packets"] == RR, rx
     assert 1 <= tx["passes"] <= tx["packets"] + 50
     assert tx["packets_per_pass"]["max"] >= 1
     assert tx["complete"] >= 1 and rx["complete"] >= 1

@@ -67,8 +67,32 @@ int TraceBuilder::current_task(const Line &line)
 		c.task = continuing_task(line);
 		if (c.task < 0)
 			c.task = placeholder_task(line.cpu);
+	} else if (t_.tasks[c.task].known() && states_[c.task].stack.empty()) {
+		// A task switched in by a banner, with nothing open, continuing a
+		// call: it migrated here from a CPU where we never learnt its name.
+		int cand = continuing_task(line);
+		if (cand >= 0 && !t_.tasks[cand].known())
+			merge_placeholder(cand, c.task);
 	}
 	return c.task;
+}
+
+// What we recorded for an unnamed task belongs to `known`.
+bool TraceBuilder::merge_placeholder(int ph_idx, int known)
+{
+	TaskState &ph = states_[ph_idx];
+	TaskState &kn = states_[known];
+	if (!kn.stack.empty() || !kn.pending.empty())
+		return false;
+	kn = ph;
+	ph = TaskState{};
+	for (auto &f : t_.frames)
+		if (f.task == ph_idx)
+			f.task = known;
+	for (auto &[cpu, cs] : cpus_)
+		if (cs.task == ph_idx)
+			cs.task = known;
+	return true;
 }
 
 // The first event of a CPU comes without a banner (and so does the first
@@ -221,23 +245,9 @@ void TraceBuilder::on_banner(const Line &line)
 {
 	CpuState &c = cpus_[line.cpu];
 	int prev = task_index(line.prev);
-	if (c.task >= 0 && c.task != prev && !t_.tasks[c.task].known()) {
-		// What ran here before the first banner was `prev`.
-		TaskState &ph = states_[c.task];
-		TaskState &pv = states_[prev];
-		if (pv.stack.empty() && pv.pending.empty()) {
-			int ph_idx = c.task;
-			pv = ph;
-			for (auto &f : t_.frames)
-				if (f.task == ph_idx)
-					f.task = prev;
-			ph = TaskState{};
-			// The task may have migrated to another CPU meanwhile.
-			for (auto &[cpu, cs] : cpus_)
-				if (cs.task == ph_idx)
-					cs.task = prev;
-		}
-	}
+	// What ran here before the first banner was `prev`.
+	if (c.task >= 0 && c.task != prev && !t_.tasks[c.task].known())
+		merge_placeholder(c.task, prev);
 	ContextSwitch sw;
 	sw.cpu = line.cpu;
 	sw.prev = prev;

@@ -102,6 +102,7 @@ private:
 	int placeholder_task(int cpu);
 	int current_task(const Line &line);
 	int continuing_task(const Line &line);
+	bool merge_placeholder(int placeholder, int known);
 	void unwind_to(int task, int depth);
 	int new_frame(const Line &line, int task);
 	void attach(int task, int frame);
