@@ -160,9 +160,11 @@ def test_exit_cost_is_declared(vm, backend):
     rc, j = run_json(vm, backend, "rr_exit_cost")
     assert rc == 0 and j["ok"], j["failures"]
     assert j["exit_cost_modelled"] is True and j["exit_cost_ns"] == 20000
-    # Every transaction waits for at least one kick and one interrupt, each
-    # spinning 20 us, so no RTT can be shorter than 40 us.
-    assert j["rtt_ns"]["min"] >= 40000
+    # Every request needs a kick (the single vhost worker has finished its
+    # TX pass and re-enabled notifications before the reply can reach the
+    # guest), and each kick spins 20 us inside the measured RTT.
+    assert j["kicks_per_packet"] >= 1
+    assert j["rtt_ns"]["min"] >= 20000
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

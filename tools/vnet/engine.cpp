@@ -103,7 +103,6 @@ private:
 	bool tx_blocked_ = false;
 	std::vector<uint64_t> sent_at_;  // rr: send time per seq
 	std::vector<uint64_t> rtts_;
-	std::vector<uint64_t> pending_echo_;  // rr: payload indexes to echo
 	uint64_t t_start_ = 0, t_last_ = 0;
 	bool abort_ = false;
 };

@@ -9,8 +9,21 @@
 
 namespace vnet {
 
+namespace {
+
+// "ENOTTY (Inappropriate ioctl for device)": the symbolic errno first, so
+// reports can be grepped and compared with the kernel source.
+std::string describe_errno(int e)
+{
+	const char *name = strerrorname_np(e);
+	return std::string(name ? name : ("errno " + std::to_string(e)).c_str()) + " (" +
+	       std::strerror(e) + ")";
+}
+
+}  // namespace
+
 SysError::SysError(const std::string &what_call, int e)
-	: std::runtime_error(what_call + ": " + std::strerror(e)), call(what_call), err(e)
+	: std::runtime_error(what_call + ": " + describe_errno(e)), call(what_call), err(e)
 {
 }
 
