@@ -8,6 +8,8 @@
 #                                   LWVHOST_KERNELS=6.1 limits the kernels)
 #   make demo                       install deps, build, boot the VM, swap in
 #   make style                      checkpatch on the kernel sources
+#   make trace [TRACE_ARGS=...]     record function_graph samples in the VM
+#                                   (tools/trace/record-samples --help)
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -22,7 +24,7 @@ endif
 
 KSOURCES := Kbuild compat include vhost vhost_net
 
-.PHONY: all modules tools unit check check-unit check-guest check-vm demo style clean deps
+.PHONY: all modules tools unit check check-unit check-guest check-vm demo style clean deps trace
 
 all: modules tools
 
@@ -61,6 +63,9 @@ demo:
 
 style:
 	scripts/checkpatch $(shell find vhost vhost_net compat include -name '*.[ch]')
+
+trace: tools
+	tools/trace/record-samples $(TRACE_ARGS)
 
 clean:
 	rm -rf $(BUILD)
