@@ -151,6 +151,14 @@ mount -t tracefs tracefs $R/sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs $R/sys/kernel/debug 2>/dev/null
 mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null
 ip link set lo up 2>/dev/null
+# Like a Debian system (kmod static-nodes + udev): the nodes of on-demand
+# modules exist from boot, and opening one makes the kernel run modprobe,
+# which must find the host's module tree, hence the chroot wrapper.
+mknod -m 600 $R/dev/vhost-net c 10 238
+mkdir -p $R/dev/net && mknod -m 666 $R/dev/net/tun c 10 200
+printf '#!/bin/busybox sh\nexec chroot /newroot /sbin/modprobe "$@"\n' > /sbin/modprobe
+chmod 755 /sbin/modprobe
+echo /sbin/modprobe > /proc/sys/kernel/modprobe
 
 res=$R/mnt/lwvhost-result
 chroot $R /bin/sh -c 'sh /mnt/lwvhost-result/cmd.sh; echo $? > /mnt/lwvhost-result/status' 2>&1 | tee $res/output
@@ -170,7 +178,7 @@ def _builder_hash():
 def build_initramfs(release, out):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        for d in ("bin", "proc", "sys", "dev", "newroot", "lib/mod"):
+        for d in ("bin", "sbin", "proc", "sys", "dev", "newroot", "lib/mod"):
             (root / d).mkdir(parents=True)
         shutil.copy("/bin/busybox", root / "bin" / "busybox")
         (root / "init").write_text(INIT_SCRIPT)

@@ -56,6 +56,11 @@ check("char device 10:238", stat.S_ISCHR(st.st_mode)
       and os.major(st.st_rdev) == 10 and os.minor(st.st_rdev) == VHOST_NET_MINOR,
       f"({os.major(st.st_rdev)}:{os.minor(st.st_rdev)})")
 
+with open("/sys/class/misc/vhost-net/dev") as f:
+    registered = f.read().strip()
+check("misc device registered as 10:238", registered == f"10:{VHOST_NET_MINOR}",
+      f"({registered})")
+
 fd = os.open("/dev/vhost-net", os.O_RDWR)
 buf = bytearray(8)
 fcntl.ioctl(fd, VHOST_GET_FEATURES, buf)
