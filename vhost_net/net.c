@@ -320,6 +320,18 @@ out:
 	return r;
 }
 
+/*
+ * Stock lets anyone set features, even on a device another process owns.
+ * We refuse that (-EPERM) once there is an owner, and, like stock, allow
+ * it before VHOST_SET_OWNER. Caller must hold dev->mutex.
+ */
+static long vhost_net_check_owner_if_any(struct vhost_net *n)
+{
+	if (!vhost_dev_has_owner(&n->dev))
+		return 0;
+	return vhost_dev_check_owner(&n->dev);
+}
+
 static long vhost_net_set_features(struct vhost_net *n, u64 features)
 {
 	size_t hdr_len, vhost_hlen, sock_hlen;
@@ -341,6 +353,9 @@ static long vhost_net_set_features(struct vhost_net *n, u64 features)
 	}
 
 	mutex_lock(&n->dev.mutex);
+	r = vhost_net_check_owner_if_any(n);
+	if (r)
+		goto out;
 	r = vhost_dev_set_features(&n->dev, features);
 	if (r)
 		goto out;
@@ -371,7 +386,7 @@ static long vhost_net_ioctl(struct file *f, unsigned int ioctl,
 		if (copy_from_user(&backend, argp, sizeof(backend)))
 			return -EFAULT;
 		return vhost_net_set_backend(n, backend.index, backend.fd);
-	/* As in stock, the feature ioctls need no owner. */
+	/* Feature ioctls work before VHOST_SET_OWNER, as in stock. */
 	case VHOST_GET_FEATURES:
 		features = VHOST_NET_FEATURES;
 		return copy_to_user(featurep, &features, sizeof(features)) ?
@@ -392,9 +407,11 @@ static long vhost_net_ioctl(struct file *f, unsigned int ioctl,
 		if (features & ~VHOST_NET_BACKEND_FEATURES)
 			return -EOPNOTSUPP;
 		mutex_lock(&n->dev.mutex);
-		vhost_dev_set_backend_features(&n->dev, features);
+		r = vhost_net_check_owner_if_any(n);
+		if (!r)
+			vhost_dev_set_backend_features(&n->dev, features);
 		mutex_unlock(&n->dev.mutex);
-		return 0;
+		return r;
 	case VHOST_SET_OWNER:
 		return vhost_net_set_owner(n);
 	case VHOST_RESET_OWNER:
