@@ -20,13 +20,14 @@
 
 /*
  * Guest features we implement. Deliberately absent although stock offers
- * them: VIRTIO_F_ACCESS_PLATFORM (needs the IOTLB) and zerocopy TX.
+ * them on some kernels: VIRTIO_F_ACCESS_PLATFORM (needs the IOTLB) and
+ * VIRTIO_F_RING_RESET (not verified here; guests fall back to a device
+ * reset).
  */
 #define VHOST_NET_FEATURES \
 	(VHOST_FEATURES | \
 	 BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR) | \
-	 BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) | \
-	 BIT_ULL(VIRTIO_F_RING_RESET))
+	 BIT_ULL(VIRTIO_NET_F_MRG_RXBUF))
 
 /* No backend features: they all concern the IOTLB, which we lack. */
 #define VHOST_NET_BACKEND_FEATURES 0ULL

@@ -13,6 +13,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhostlib import *  # noqa: E402,F401,F403
 
+impl = sys.argv[1] if len(sys.argv) > 1 else "lwvhost"
 check = Checker()
 V1 = 1 << F_VERSION_1
 MRG = 1 << NET_F_MRG_RXBUF
@@ -55,6 +56,9 @@ def rx_case(name, features, count=100, size=300, buf=2048, chunks=1, mrg_expect=
             nbuf = struct.unpack("<H", hdr[10:12])[0] if d.hdr_len == 12 else 1
             if d.hdr_len == 12 and mrg_expect is not None and nbuf != mrg_expect:
                 ok_hdr = False
+            if nbuf < 1 or k + nbuf > len(new):
+                ok_hdr = ok_hdr and mrg_expect is None
+                nbuf = 1
             for j in range(1, nbuf):
                 data += d.rx_read(new[k + j])
             if hdr[:10] != bytes(10):
@@ -79,7 +83,9 @@ tx_case("TX header in its own descriptor", V1 | MRG, count=100, split=True)
 tx_case("TX legacy, 10-byte header", 0)
 tx_case("TX 1500-byte frames", V1 | MRG | EVT, size=1514)
 rx_case("RX v1+mrg", V1 | MRG, mrg_expect=1)
-rx_case("RX v1 without mrg (num_buffers=1)", V1, mrg_expect=1)
+# VERSION_1 headers carry num_buffers even without MRG_RXBUF; stock 6.1
+# leaves it 0 there.
+rx_case("RX v1 without mrg", V1, mrg_expect=1 if impl == "lwvhost" else None)
 rx_case("RX legacy, 10-byte header", 0)
 rx_case("RX event_idx", V1 | MRG | EVT, mrg_expect=1)
 rx_case("RX mergeable over 256-byte buffers", V1 | MRG, count=40, size=1000, buf=256,
@@ -137,7 +143,9 @@ d.close()
 d = NetDev(V1 | MRG | EVT, "dpe0")
 d.attach()
 tx = d.rings[d.TX]
-read_eventfd(tx.call, 0.2)
+d.tx([frame(0)])
+tx.wait_used(1)
+read_eventfd(tx.call, 0.5)
 tx.set_used_event(1000)
 d.tx([frame(i) for i in range(10)])
 tx.wait_used(10)
@@ -156,6 +164,7 @@ d = NetDev(V1 | MRG, "dpb0")
 d.attach()
 d.tx([frame(i) for i in range(30)])
 d.rings[d.TX].wait_used(30)
+d.tap.recv_frames(30, 2.0)
 d.detach()
 buf = bytearray(state(1, 0))
 fcntl.ioctl(d.fd, GET_VRING_BASE, buf)

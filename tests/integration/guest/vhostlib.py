@@ -292,6 +292,7 @@ class Tap:
                        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         subprocess.run(["ip", "link", "set", name, "up"], check=True)
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        self.sock.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
         self.sock.bind((name, 0))
         self.sock.setblocking(False)
         self.mac = open(f"/sys/class/net/{name}/address").read().strip()
