@@ -463,7 +463,11 @@ bool vhost_vq_avail_empty(struct vhost_virtqueue *vq)
 	if (unlikely(vhost_vq_read_avail_idx(vq, &idx)))
 		return false;
 	vq->avail_idx = idx;
-	return idx == vq->last_avail_idx;
+	if (idx == vq->last_avail_idx)
+		return true;
+	/* The caller may read the new entries next: order them after idx. */
+	smp_rmb();
+	return false;
 }
 EXPORT_SYMBOL_GPL(vhost_vq_avail_empty);
 
@@ -511,7 +515,11 @@ bool vhost_vq_enable_notify(struct vhost_virtqueue *vq)
 		return false;
 	}
 	vq->avail_idx = idx;
-	return idx != vq->last_avail_idx;
+	if (idx == vq->last_avail_idx)
+		return false;
+	/* As in vhost_vq_avail_empty(): entries after the index. */
+	smp_rmb();
+	return true;
 }
 EXPORT_SYMBOL_GPL(vhost_vq_enable_notify);
 
