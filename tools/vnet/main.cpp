@@ -1,0 +1,205 @@
+// vnet: a user-space virtio-net driver over /dev/vhost-net, used as the
+// project's correctness oracle and load generator.
+//
+//   vnet tx|rx|rr [options]   one run; exit 0 if every check passed
+//   vnet selftest [--only S]  all feature combinations, one line per case
+//
+// Exit status: 0 ok, 1 a check or a kernel-side call failed, 2 usage error.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "report.h"
+#include "selftest.h"
+
+using namespace vnet;
+
+namespace {
+
+struct Cli {
+	uint64_t frames = 10000;
+	std::string size = "64";
+	double rate = 0;
+	unsigned batch = 0, window = 0, ring = 256;
+	bool mrg = false, event_idx = false, indirect = false, legacy = false, v1 = false;
+	bool vhost_hdr = false, json = false;
+	unsigned hdr_len = 0;
+	size_t rx_buf = 512;
+	int sndbuf = 0;
+	uint64_t exit_cost_ns = 0, timeout_ms = 3000;
+	std::string device = "/dev/vhost-net";
+	std::string only;
+};
+
+struct UsageError : std::runtime_error {
+	using std::runtime_error::runtime_error;
+};
+
+void add_common(CLI::App *sc, Cli &c)
+{
+	sc->add_option("--exit-cost-ns", c.exit_cost_ns,
+		       "spin this long per kick and per interrupt (models a VM exit)");
+	sc->add_option("--timeout-ms", c.timeout_ms, "give up after this long without progress")
+		->check(CLI::Range(uint64_t{1}, uint64_t{600000}));
+	sc->add_option("--device", c.device, "vhost-net character device");
+	sc->add_flag("--json", c.json, "machine-readable output");
+}
+
+void add_traffic(CLI::App *sc, Cli &c)
+{
+	sc->add_option("--frames,-n", c.frames, "frames (rr: transactions)")
+		->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
+	sc->add_option("--size,-s", c.size, "UDP payload bytes, S or MIN-MAX (16..1472)");
+	sc->add_option("--rate", c.rate, "frames per second (0: as fast as possible)")
+		->check(CLI::NonNegativeNumber);
+	sc->add_option("--batch", c.batch, "max frames per kick (0: as many as fit)");
+	sc->add_option("--window", c.window, "frames in flight end to end (default 256, rr 1)");
+	sc->add_option("--ring", c.ring, "virtqueue size (power of two, 2..32768)");
+	sc->add_flag("--mrg-rxbuf", c.mrg, "negotiate VIRTIO_NET_F_MRG_RXBUF");
+	sc->add_flag("--event-idx", c.event_idx, "negotiate VIRTIO_RING_F_EVENT_IDX");
+	sc->add_flag("--indirect", c.indirect, "negotiate and use indirect descriptors");
+	auto *leg = sc->add_flag("--legacy", c.legacy, "do not negotiate VIRTIO_F_VERSION_1");
+	auto *ver = sc->add_flag("--version-1", c.v1, "negotiate VIRTIO_F_VERSION_1 (default)");
+	leg->excludes(ver);
+	sc->add_flag("--vhost-net-hdr", c.vhost_hdr,
+		     "VHOST_NET_F_VIRTIO_NET_HDR: vhost adds the header, tap without IFF_VNET_HDR");
+	sc->add_option("--hdr-len", c.hdr_len,
+		       "expected virtio-net header length (10|12); it follows from the features");
+	sc->add_option("--rx-buf", c.rx_buf, "RX buffer bytes with --mrg-rxbuf");
+	sc->add_option("--sndbuf", c.sndbuf, "tap TUNSETSNDBUF bytes (0: tap default)")
+		->check(CLI::NonNegativeNumber);
+	add_common(sc, c);
+}
+
+RunOptions to_options(const Cli &c, Mode m)
+{
+	RunOptions o;
+	o.mode = m;
+	o.frames = c.frames;
+	auto sz = parse_size_spec(c.size);
+	if (!sz)
+		throw UsageError("--size: expected S or MIN-MAX, got '" + c.size + "'");
+	if (sz->min < kPayloadHeader || sz->max > kMaxUdpPayload)
+		throw UsageError("--size: payload must be " + std::to_string(kPayloadHeader) + ".." +
+				 std::to_string(kMaxUdpPayload) + " bytes");
+	o.sizes = *sz;
+	o.rate = c.rate;
+	o.batch = c.batch;
+	o.window = c.window;
+	o.exit_cost_ns = c.exit_cost_ns;
+	o.timeout_ms = c.timeout_ms;
+	if (!ring_layout(c.ring, 4) || c.ring < 2)
+		throw UsageError("--ring: must be a power of two in 2..32768, got " + std::to_string(c.ring));
+	DeviceOptions &d = o.dev;
+	d.ring = c.ring;
+	d.requested = (c.legacy ? 0 : fbit(F_VERSION_1)) | (c.mrg ? fbit(F_MRG_RXBUF) : 0) |
+		      (c.event_idx ? fbit(F_EVENT_IDX) : 0) |
+		      (c.indirect ? fbit(F_INDIRECT_DESC) : 0) |
+		      (c.vhost_hdr ? fbit(F_VHOST_NET_HDR) : 0);
+	d.indirect = c.indirect;
+	const size_t hdr = (c.mrg || !c.legacy) ? 12 : 10;
+	if (c.hdr_len && c.hdr_len != hdr)
+		throw UsageError("--hdr-len " + std::to_string(c.hdr_len) + " contradicts the features (header is " +
+				 std::to_string(hdr) + " bytes; 10 only with --legacy and no --mrg-rxbuf)");
+	if (c.rx_buf < 64 || c.rx_buf > 65536)
+		throw UsageError("--rx-buf: must be 64..65536 bytes");
+	d.mrg_buf = c.rx_buf;
+	d.sndbuf = c.sndbuf;
+	d.vhost_path = c.device;
+	return o;
+}
+
+int do_run(const Cli &c, Mode m)
+{
+	RunOptions o = to_options(c, m);
+	RunResult r = run(o);
+	if (c.json)
+		std::cout << to_json(r).dump(2) << "\n";
+	else
+		std::cout << to_text(r);
+	return r.ok() ? 0 : 1;
+}
+
+int do_selftest(const Cli &c)
+{
+	RunOptions base;
+	base.exit_cost_ns = c.exit_cost_ns;
+	base.timeout_ms = c.timeout_ms;
+	base.dev.vhost_path = c.device;
+	auto outcomes = run_selftest(base, c.only, [&](const SelftestOutcome &o) {
+		std::string line = o.error.empty() ? to_line(o.label, o.result)
+						   : "FAIL " + o.label + " -- " + o.error;
+		// With --json the lines go to stderr so stdout stays one document.
+		(c.json ? std::cerr : std::cout) << line << std::endl;
+	});
+	unsigned passed = 0;
+	nlohmann::json cases = nlohmann::json::array();
+	for (auto &o : outcomes) {
+		passed += o.ok();
+		auto j = to_json(o.result);
+		j["label"] = o.label;
+		j["ok"] = o.ok();
+		if (!o.error.empty())
+			j["error"] = o.error;
+		cases.push_back(j);
+	}
+	const bool ok = !outcomes.empty() && passed == outcomes.size();
+	if (c.json) {
+		nlohmann::json j{{"cases", cases},
+				 {"passed", passed},
+				 {"failed", outcomes.size() - passed},
+				 {"ok", ok}};
+		std::cout << j.dump(2) << "\n";
+	} else {
+		std::cout << "selftest: " << passed << "/" << outcomes.size() << " cases passed\n";
+	}
+	if (outcomes.empty())
+		std::cerr << "vnet: selftest: no case matches --only '" << c.only << "'\n";
+	return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+	CLI::App app{"vnet: user-space virtio-net driver over /dev/vhost-net"};
+	app.require_subcommand(1);
+	Cli c;
+	auto *tx = app.add_subcommand("tx", "guest->host UDP flood, received by a host socket");
+	auto *rx = app.add_subcommand("rx", "host->guest UDP flood into RX buffers");
+	auto *rr = app.add_subcommand("rr", "request/response through a host UDP echo (RTT)");
+	auto *st = app.add_subcommand("selftest", "every feature combination briefly; exit 0 iff all pass");
+	for (auto *sc : {tx, rx, rr})
+		add_traffic(sc, c);
+	add_common(st, c);
+	st->add_option("--only", c.only, "run only cases whose label contains this");
+
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::CallForHelp &) {
+		std::cout << app.help();
+		return 0;
+	} catch (const CLI::ParseError &e) {
+		std::string what = e.what();
+		if (what.find('\n') != std::string::npos)
+			what = what.substr(0, what.find('\n'));
+		std::cerr << "vnet: " << what << " (see vnet --help)\n";
+		return 2;
+	}
+	try {
+		if (*st)
+			return do_selftest(c);
+		if (*rr && !rr->count("--frames"))
+			c.frames = 1000;
+		if (*rr && !rr->count("--window"))
+			c.window = 1;
+		Mode m = *tx ? Mode::tx : *rx ? Mode::rx : Mode::rr;
+		return do_run(c, m);
+	} catch (const UsageError &e) {
+		std::cerr << "vnet: " << e.what() << "\n";
+		return 2;
+	} catch (const std::exception &e) {
+		std::cerr << "vnet: " << e.what() << "\n";
+		return 1;
+	}
+}
