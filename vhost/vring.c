@@ -489,8 +489,10 @@ EXPORT_SYMBOL_GPL(vhost_vq_disable_notify);
 /*
  * Ask the guest to kick again, then look at the avail index once more: a
  * buffer added after our last look but before the guest saw the request
- * would otherwise never be kicked. Returns true if such buffers exist; the
- * caller should then disable notification and process them.
+ * would otherwise never be kicked. Returns true if the guest added buffers
+ * since our last look; the caller should then disable notification and
+ * process them. Buffers seen before but not consumed (RX: too few for a
+ * frame) do not count, or such a caller would spin on them.
  */
 bool vhost_vq_enable_notify(struct vhost_virtqueue *vq)
 {
@@ -514,9 +516,9 @@ bool vhost_vq_enable_notify(struct vhost_virtqueue *vq)
 		vq_err(vq, "cannot read avail idx\n");
 		return false;
 	}
-	vq->avail_idx = idx;
-	if (idx == vq->last_avail_idx)
+	if (idx == vq->avail_idx)
 		return false;
+	vq->avail_idx = idx;
 	/* As in vhost_vq_avail_empty(): entries after the index. */
 	smp_rmb();
 	return true;
