@@ -337,6 +337,25 @@ def frame_seq(data):
     return struct.unpack("!I", data[14:18])[0]
 
 
+def worker_cpu_s(owner_pid=None):
+    """CPU seconds (user+system) used so far by the vhost worker of owner_pid:
+    a kthread named vhost-<pid> (6.1) or a thread of the owner (6.12)."""
+    name = f"vhost-{owner_pid or os.getpid()}"
+    hz = os.sysconf("SC_CLK_TCK")
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            for t in os.listdir(f"/proc/{p}/task"):
+                if open(f"/proc/{p}/task/{t}/comm").read().strip() != name:
+                    continue
+                f = open(f"/proc/{p}/task/{t}/stat").read().rsplit(")", 1)[1].split()
+                return (int(f[11]) + int(f[12])) / hz
+        except OSError:
+            continue
+    return None
+
+
 class Checker:
     def __init__(self):
         self.failures = 0
