@@ -4,8 +4,12 @@
 #                                   output dir per kernel under build/kmod/
 #   make tools                      C++ tools and unit tests (CMake, build/)
 #   make check                      unit tests + VM tests on every kernel
+#   make check-guest                nested Linux guest over vhost-net on every
+#                                   kernel (make check runs it on 6.1 only)
 #   make demo                       install deps, build, boot the VM, swap in
 #   make style                      checkpatch on the kernel sources
+#   make trace [TRACE_ARGS=...]     record function_graph samples in the VM
+#                                   (tools/trace/record-samples --help)
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -20,7 +24,7 @@ endif
 
 KSOURCES := Kbuild compat include vhost vhost_net
 
-.PHONY: all modules tools unit check check-unit check-vm demo style clean deps
+.PHONY: all modules tools unit check check-unit check-guest check-vm demo style clean deps trace
 
 all: modules tools
 
@@ -50,11 +54,18 @@ check: modules tools
 check-unit: tools
 	tests/run-all --unit-only
 
+check-guest: modules
+	LWVHOST_GUEST_KERNELS=6.1,6.12 /usr/bin/python3 -m pytest -p no:cacheprovider -rfE -s \
+		tests/integration/test_nested_guest.py
+
 demo:
 	bash scripts/demo
 
 style:
 	scripts/checkpatch $(shell find vhost vhost_net compat include -name '*.[ch]')
+
+trace: tools
+	tools/trace/record-samples $(TRACE_ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -55,7 +55,8 @@ class Vm:
                 "--smp", str(smp), "--mem", mem, "--quiet",
                 "--result-dir", str(result_dir), "--", "sh", "-c", command]
         proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, timeout=timeout + 120)
+                              text=True)  # the runner enforces `timeout`
+                                          # once it holds the VM lock
         read = lambda name: (result_dir / name).read_text(errors="replace") \
             if (result_dir / name).exists() else ""
         console, dmesg = read("console"), read("dmesg")
