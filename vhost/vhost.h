@@ -2,29 +2,320 @@
 /*
  * lwvhost core: the device/owner/virtqueue library that backends (vhost_net)
  * embed. Backends recover their own structures with container_of().
+ *
+ * Files: dev.c (owner, features, ioctls), mem.c (memory table, guest-physical
+ * translation), vring.c (split ring access, descriptor walking, notification
+ * suppression), worker.c (the per-device worker, work items, file polling),
+ * log.c (dirty logging for live migration).
  */
 #ifndef _LWVHOST_VHOST_H
 #define _LWVHOST_VHOST_H
 
-#include <linux/mutex.h>
+#include <linux/eventfd.h>
+#include <linux/llist.h>
 #include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uio.h>
+#include <linux/virtio_byteorder.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+#include <linux/vhost.h>
+
+struct vhost_dev;
+struct vhost_virtqueue;
+struct vhost_work;
+
+typedef void (*vhost_work_fn_t)(struct vhost_work *work);
+
+/* Bit in vhost_work.flags: the item is on the worker's list. */
+#define VHOST_WORK_QUEUED 0
+
+struct vhost_work {
+	struct llist_node node;
+	vhost_work_fn_t fn;
+	unsigned long flags;
+};
+
+/*
+ * Polls a file (kick eventfd or backend socket) and queues its work item on
+ * the device's worker whenever the file signals one of the events in mask.
+ */
+struct vhost_poll {
+	poll_table table;
+	wait_queue_head_t *wqh;		/* NULL while not polling */
+	wait_queue_entry_t wait;
+	struct vhost_work work;
+	__poll_t mask;
+	struct vhost_dev *dev;
+	/* Set for a vq's kick poll: wakeups count as kicks of this vq. */
+	struct vhost_virtqueue *vq;
+};
+
+/*
+ * One worker thread per device. On kernels with vhost_task it is a thread
+ * of the owner process; otherwise a kthread that borrows the owner's mm.
+ */
+struct vhost_worker {
+	struct compat_worker_task task;
+	struct llist_head work_list;
+	/* Serialises queueing against the worker being killed. */
+	spinlock_t lock;
+	/* The owner was killed; no work runs any more. Protected by lock. */
+	bool killed;
+	/* Held while a killed worker drains its list; flush waits on it. */
+	struct mutex kill_mutex;
+	/* Thread id of the worker, 0 until it first runs. */
+	pid_t tid;
+	struct vhost_dev *dev;
+};
+
+/* One contiguous guest-physical range mapped into the owner's memory. */
+struct vhost_umem_region {
+	u64 gpa;
+	u64 last;	/* inclusive, so a region may end at U64_MAX */
+	u64 uaddr;
+};
+
+/* Immutable once published; replaced as a whole by VHOST_SET_MEM_TABLE. */
+struct vhost_umem {
+	unsigned int nregions;
+	struct vhost_umem_region regions[];	/* sorted by gpa, disjoint */
+};
+
+/* A guest-physical range written by the device, for dirty logging. */
+struct vhost_log {
+	u64 addr;
+	u64 len;
+};
+
+/*
+ * Per-virtqueue counters. Monotonic u64s, written by the worker under the
+ * vq mutex (kicks: under the kick eventfd's wait-queue lock), read without
+ * locks by the control surfaces.
+ */
+struct vhost_vq_stats {
+	u64 packets;
+	u64 bytes;
+	u64 kicks;		/* guest notifications received */
+	u64 signals;		/* call eventfd signalled */
+	u64 errors;		/* vq_err() events */
+	u64 handler_passes;	/* handler runs */
+	u64 empty_passes;	/* handler runs that found no work */
+};
+
+struct vhost_virtqueue {
+	struct vhost_dev *dev;
+
+	/* Serialises the data path and every ring ioctl of this vq. */
+	struct mutex mutex;
+
+	/* Everything below is protected by mutex. */
+	unsigned int num;
+	struct vring_desc __user *desc;
+	struct vring_avail __user *avail;
+	struct vring_used __user *used;
+	struct file *kick;
+	struct eventfd_ctx *call_ctx;
+	struct eventfd_ctx *error_ctx;
+	struct eventfd_ctx *log_ctx;
+
+	/* Polls the kick eventfd; its work item runs handle_kick. */
+	struct vhost_poll poll;
+	vhost_work_fn_t handle_kick;
+
+	/* Next avail entry to consume. */
+	u16 last_avail_idx;
+	/* Cached copy of avail->idx as last read. */
+	u16 avail_idx;
+	/* Next used entry to fill. */
+	u16 last_used_idx;
+	/* Flags we last wrote (or would write) to used->flags. */
+	u16 used_flags;
+	/* used idx at the last signal; valid only if signalled_used_valid. */
+	u16 signalled_used;
+	bool signalled_used_valid;
+
+	/* Ring data is little endian (VERSION_1 or legacy on LE hosts). */
+	bool is_le;
+	/* A guest error stopped this vq until it is reconfigured. */
+	bool broken;
+
+	/* Dirty logging of used ring writes (VHOST_VRING_F_LOG). */
+	bool log_used;
+	u64 log_addr;
+	void __user *log_base;
+
+	/* Memory table in use by this vq (the device's, swapped under mutex). */
+	struct vhost_umem *umem;
+
+	u64 acked_features;
+	u64 acked_backend_features;
+
+	/* The backend (a socket for vhost_net); NULL when stopped. */
+	void *private_data;
+
+	/* VHOST_SET_VRING_BUSYLOOP_TIMEOUT value, in microseconds. */
+	u32 busyloop_timeout;
+
+	/* Scratch arrays for the data path, UIO_MAXIOV entries each. */
+	struct iovec *iov;
+	struct vhost_log *log;
+	struct vring_used_elem *heads;
+
+	struct vhost_vq_stats stats;
+};
 
 struct vhost_dev {
 	/* Serialises device ioctls and owner changes. */
 	struct mutex mutex;
 	/* Owner's address space; NULL until VHOST_SET_OWNER. Protected by mutex. */
 	struct mm_struct *mm;
-	/* Protected by mutex. */
-	u64 features;
+	/* Owner's thread-group id at SET_OWNER. Protected by mutex. */
+	pid_t owner_pid;
+	/* Created at SET_OWNER, destroyed at cleanup. Protected by mutex. */
+	struct vhost_worker *worker;
+	struct vhost_virtqueue **vqs;
+	int nvqs;
+	/* Current memory table, NULL until set. Protected by mutex. */
+	struct vhost_umem *umem;
+	/* VHOST_SET_LOG_FD. Protected by mutex. */
+	struct eventfd_ctx *log_ctx;
+	/*
+	 * Fairness: a handler pass stops and requeues itself after this many
+	 * packets or bytes so that one vq (or one device sharing the CPU)
+	 * cannot starve the others.
+	 */
+	int pkt_weight;
+	int byte_weight;
 };
 
-void vhost_dev_init(struct vhost_dev *dev);
+/* dev.c */
+void vhost_dev_init(struct vhost_dev *dev, struct vhost_virtqueue **vqs,
+		    int nvqs, int pkt_weight, int byte_weight);
 long vhost_dev_set_owner(struct vhost_dev *dev);
 bool vhost_dev_has_owner(struct vhost_dev *dev);
 long vhost_dev_check_owner(struct vhost_dev *dev);
 long vhost_dev_ioctl(struct vhost_dev *dev, unsigned int ioctl,
 		     void __user *argp);
+long vhost_vring_ioctl(struct vhost_dev *dev, unsigned int ioctl,
+		       void __user *argp);
+void vhost_dev_stop(struct vhost_dev *dev);
 void vhost_dev_cleanup(struct vhost_dev *dev);
+long vhost_dev_reset_owner(struct vhost_dev *dev);
+int vhost_dev_set_features(struct vhost_dev *dev, u64 features);
+void vhost_dev_set_backend_features(struct vhost_dev *dev, u64 features);
+bool vhost_vq_access_ok(struct vhost_virtqueue *vq);
+int vhost_vq_init_access(struct vhost_virtqueue *vq);
+bool vhost_exceeds_weight(struct vhost_virtqueue *vq, int pkts, int total_len);
+
+/* mem.c */
+struct vhost_umem *vhost_umem_empty(void);
+void vhost_umem_free(struct vhost_umem *umem);
+long vhost_set_memory(struct vhost_dev *dev, struct vhost_memory __user *m);
+int vhost_translate(struct vhost_virtqueue *vq, u64 addr, u64 len,
+		    struct iovec *iov, int iov_size);
+bool vhost_umem_access_ok(struct vhost_umem *umem, void __user *log_base,
+			  bool log_all);
+
+/* vring.c */
+int vhost_vq_get_desc(struct vhost_virtqueue *vq, struct iovec *iov,
+		      unsigned int iov_size, unsigned int *out_num,
+		      unsigned int *in_num, struct vhost_log *log,
+		      unsigned int *log_num);
+void vhost_vq_discard_desc(struct vhost_virtqueue *vq, int n);
+int vhost_vq_add_used_n(struct vhost_virtqueue *vq,
+			struct vring_used_elem *heads, unsigned int count);
+void vhost_vq_signal(struct vhost_virtqueue *vq);
+int vhost_vq_add_used_and_signal_n(struct vhost_virtqueue *vq,
+				   struct vring_used_elem *heads,
+				   unsigned int count);
+bool vhost_vq_enable_notify(struct vhost_virtqueue *vq);
+void vhost_vq_disable_notify(struct vhost_virtqueue *vq);
+bool vhost_vq_avail_empty(struct vhost_virtqueue *vq);
+int vhost_vq_write_used_flags(struct vhost_virtqueue *vq);
+size_t vhost_vq_desc_size(unsigned int num);
+size_t vhost_vq_avail_size(struct vhost_virtqueue *vq, unsigned int num);
+size_t vhost_vq_used_size(struct vhost_virtqueue *vq, unsigned int num);
+void vhost_vq_reset(struct vhost_virtqueue *vq);
+__printf(2, 3) void vq_err(struct vhost_virtqueue *vq, const char *fmt, ...);
+
+/* worker.c */
+void vhost_work_init(struct vhost_work *work, vhost_work_fn_t fn);
+bool vhost_work_queue(struct vhost_dev *dev, struct vhost_work *work);
+bool vhost_dev_has_work(struct vhost_dev *dev);
+void vhost_dev_flush(struct vhost_dev *dev);
+int vhost_worker_create(struct vhost_dev *dev);
+void vhost_worker_destroy(struct vhost_dev *dev);
+pid_t vhost_worker_tid(struct vhost_dev *dev);
+void vhost_poll_init(struct vhost_poll *poll, vhost_work_fn_t fn,
+		     __poll_t mask, struct vhost_dev *dev,
+		     struct vhost_virtqueue *vq);
+int vhost_poll_start(struct vhost_poll *poll, struct file *file);
+void vhost_poll_stop(struct vhost_poll *poll);
+bool vhost_poll_queue(struct vhost_poll *poll);
+
+/* log.c */
+int vhost_log_write(struct vhost_virtqueue *vq, struct vhost_log *log,
+		    unsigned int log_num, u64 len);
+int vhost_log_used(struct vhost_virtqueue *vq, u64 offset, u64 len);
+bool vhost_log_access_ok(void __user *log_base, u64 addr, u64 size);
+bool vhost_dev_log_access_ok(struct vhost_dev *dev);
+
+static inline bool vhost_has_feature(struct vhost_virtqueue *vq, int bit)
+{
+	return vq->acked_features & BIT_ULL(bit);
+}
+
+static inline bool vhost_backend_has_feature(struct vhost_virtqueue *vq,
+					     int bit)
+{
+	return vq->acked_backend_features & BIT_ULL(bit);
+}
+
+static inline u16 vhost16_to_cpu(struct vhost_virtqueue *vq, __virtio16 val)
+{
+	return __virtio16_to_cpu(vq->is_le, val);
+}
+
+static inline __virtio16 cpu_to_vhost16(struct vhost_virtqueue *vq, u16 val)
+{
+	return __cpu_to_virtio16(vq->is_le, val);
+}
+
+static inline u32 vhost32_to_cpu(struct vhost_virtqueue *vq, __virtio32 val)
+{
+	return __virtio32_to_cpu(vq->is_le, val);
+}
+
+static inline __virtio32 cpu_to_vhost32(struct vhost_virtqueue *vq, u32 val)
+{
+	return __cpu_to_virtio32(vq->is_le, val);
+}
+
+static inline u64 vhost64_to_cpu(struct vhost_virtqueue *vq, __virtio64 val)
+{
+	return __virtio64_to_cpu(vq->is_le, val);
+}
+
+/* The backend of a vq. Caller must hold vq->mutex. */
+static inline void *vhost_vq_get_backend(struct vhost_virtqueue *vq)
+{
+	return vq->private_data;
+}
+
+/*
+ * Features every vhost device implements. Deliberately absent: ring packing,
+ * ACCESS_PLATFORM (no IOTLB), IN_ORDER.
+ */
+#define VHOST_FEATURES \
+	(BIT_ULL(VIRTIO_F_NOTIFY_ON_EMPTY) | \
+	 BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) | \
+	 BIT_ULL(VIRTIO_RING_F_EVENT_IDX) | \
+	 BIT_ULL(VHOST_F_LOG_ALL) | \
+	 BIT_ULL(VIRTIO_F_ANY_LAYOUT) | \
+	 BIT_ULL(VIRTIO_F_VERSION_1))
 
 #endif /* _LWVHOST_VHOST_H */

@@ -1,86 +1,375 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lwvhost net backend: /dev/vhost-net.
+ * lwvhost net backend: /dev/vhost-net, its ioctls, and attaching tap and
+ * macvtap sockets as the backend of each ring. The data path is in tx.c
+ * and rx.c; the core library (vhost.ko) does the rings and the worker.
  */
 #include <linux/file.h>
 #include <linux/if_tap.h>
 #include <linux/if_tun.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/vhost.h>
 #include <linux/virtio_net.h>
 
-#include "vhost.h"
-
-/* Features offered to the guest side; only what the data path implements. */
-#define VHOST_NET_FEATURES \
-	((1ULL << VHOST_NET_F_VIRTIO_NET_HDR) | \
-	 (1ULL << VIRTIO_NET_F_MRG_RXBUF) | \
-	 (1ULL << VIRTIO_F_VERSION_1))
-
-struct vhost_net {
-	struct vhost_dev dev;
-};
+#include "net.h"
 
 /*
- * Resolve a backend fd to the socket of a tap/macvtap device. Referencing
- * both helpers is what makes this module depend on tun and tap, as stock
- * vhost_net does.
+ * Guest features we implement. Deliberately absent although stock offers
+ * them on some kernels: VIRTIO_F_ACCESS_PLATFORM (needs the IOTLB) and
+ * VIRTIO_F_RING_RESET (not verified here; guests fall back to a device
+ * reset).
  */
-static struct socket *vhost_net_get_tap_socket(struct file *file)
-{
-	struct socket *sock;
+#define VHOST_NET_FEATURES \
+	(VHOST_FEATURES | \
+	 BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR) | \
+	 BIT_ULL(VIRTIO_NET_F_MRG_RXBUF))
 
-	sock = tun_get_socket(file);
-	if (!IS_ERR(sock))
-		return sock;
-	return tap_get_socket(file);
+/* No backend features: they all concern the IOTLB, which we lack. */
+#define VHOST_NET_BACKEND_FEATURES 0ULL
+
+/* Start waiting on the vq's backend socket. Caller must hold vq->mutex. */
+int vhost_net_enable_vq(struct vhost_net *n, struct vhost_virtqueue *vq)
+{
+	struct vhost_net_virtqueue *nvq =
+		container_of(vq, struct vhost_net_virtqueue, vq);
+	struct socket *sock = vhost_vq_get_backend(vq);
+
+	if (!sock)
+		return 0;
+	return vhost_poll_start(&n->poll[nvq - n->vqs], sock->file);
+}
+
+/* Stop waiting on the vq's backend socket. Caller must hold vq->mutex. */
+void vhost_net_disable_vq(struct vhost_net *n, struct vhost_virtqueue *vq)
+{
+	struct vhost_net_virtqueue *nvq =
+		container_of(vq, struct vhost_net_virtqueue, vq);
+
+	if (vhost_vq_get_backend(vq))
+		vhost_poll_stop(&n->poll[nvq - n->vqs]);
+}
+
+static u64 vhost_net_busy_clock(void)
+{
+	return local_clock() >> 10;	/* ~microseconds */
+}
+
+/*
+ * VHOST_SET_VRING_BUSYLOOP_TIMEOUT: before going to sleep, spin for up to
+ * that many microseconds (guest notifications stay off) waiting for
+ * ready(). Gives up early if other work is queued on the worker or the
+ * CPU is wanted. Returns true if ready() became true.
+ */
+bool vhost_net_busy_poll(struct vhost_net *n, struct vhost_virtqueue *vq,
+			 bool (*ready)(struct vhost_net *n))
+{
+	u64 end = vhost_net_busy_clock() + vq->busyloop_timeout;
+
+	while (!need_resched() && !signal_pending(current) &&
+	       vhost_net_busy_clock() < end) {
+		if (vhost_dev_has_work(&n->dev))
+			return false;
+		if (ready(n))
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
+
+static void vhost_net_tx_kick(struct vhost_work *work)
+{
+	struct vhost_virtqueue *vq =
+		container_of(work, struct vhost_virtqueue, poll.work);
+
+	vhost_net_handle_tx(vhost_net_from_vq(vq));
+}
+
+static void vhost_net_rx_kick(struct vhost_work *work)
+{
+	struct vhost_virtqueue *vq =
+		container_of(work, struct vhost_virtqueue, poll.work);
+
+	vhost_net_handle_rx(vhost_net_from_vq(vq));
+}
+
+static void vhost_net_tx_sock(struct vhost_work *work)
+{
+	struct vhost_net *n = container_of(work, struct vhost_net,
+					   poll[VHOST_NET_VQ_TX].work);
+
+	vhost_net_handle_tx(n);
+}
+
+static void vhost_net_rx_sock(struct vhost_work *work)
+{
+	struct vhost_net *n = container_of(work, struct vhost_net,
+					   poll[VHOST_NET_VQ_RX].work);
+
+	vhost_net_handle_rx(n);
 }
 
 static int vhost_net_open(struct inode *inode, struct file *f)
 {
 	struct vhost_net *n;
+	int i;
 
-	n = kvzalloc(sizeof(*n), GFP_KERNEL | __GFP_RETRY_MAYFAIL);
+	n = kvzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 	if (!n)
 		return -ENOMEM;
-	vhost_dev_init(&n->dev);
+	n->vqs[VHOST_NET_VQ_TX].vq.handle_kick = vhost_net_tx_kick;
+	n->vqs[VHOST_NET_VQ_RX].vq.handle_kick = vhost_net_rx_kick;
+	for (i = 0; i < VHOST_NET_VQ_MAX; i++)
+		n->vq_ptrs[i] = &n->vqs[i].vq;
+	vhost_dev_init(&n->dev, n->vq_ptrs, VHOST_NET_VQ_MAX,
+		       VHOST_NET_PKT_WEIGHT, VHOST_NET_BYTE_WEIGHT);
+	vhost_poll_init(&n->poll[VHOST_NET_VQ_TX], vhost_net_tx_sock, EPOLLOUT,
+			&n->dev, NULL);
+	vhost_poll_init(&n->poll[VHOST_NET_VQ_RX], vhost_net_rx_sock, EPOLLIN,
+			&n->dev, NULL);
 	f->private_data = n;
 	return 0;
+}
+
+static void vhost_net_put_socket(struct socket *sock)
+{
+	if (sock)
+		fput(sock->file);
+}
+
+/*
+ * Detach the backend of one vq, returning its socket for the caller to put
+ * after a flush. Caller must hold dev->mutex.
+ */
+static struct socket *vhost_net_stop_vq(struct vhost_net *n,
+					struct vhost_virtqueue *vq)
+{
+	struct socket *sock;
+
+	mutex_lock(&vq->mutex);
+	sock = vhost_vq_get_backend(vq);
+	vhost_net_disable_vq(n, vq);
+	vq->private_data = NULL;
+	mutex_unlock(&vq->mutex);
+	return sock;
+}
+
+static void vhost_net_stop(struct vhost_net *n, struct socket **tx,
+			   struct socket **rx)
+{
+	*tx = vhost_net_stop_vq(n, &n->vqs[VHOST_NET_VQ_TX].vq);
+	*rx = vhost_net_stop_vq(n, &n->vqs[VHOST_NET_VQ_RX].vq);
+}
+
+static void vhost_net_vq_reset(struct vhost_net *n)
+{
+	int i;
+
+	for (i = 0; i < VHOST_NET_VQ_MAX; i++) {
+		n->vqs[i].vhost_hlen = 0;
+		n->vqs[i].sock_hlen = 0;
+		n->vqs[i].done_idx = 0;
+	}
 }
 
 static int vhost_net_release(struct inode *inode, struct file *f)
 {
 	struct vhost_net *n = f->private_data;
+	struct socket *tx, *rx;
 
+	mutex_lock(&n->dev.mutex);
+	vhost_net_stop(n, &tx, &rx);
+	vhost_dev_stop(&n->dev);
+	vhost_dev_flush(&n->dev);
 	vhost_dev_cleanup(&n->dev);
+	vhost_net_vq_reset(n);
+	mutex_unlock(&n->dev.mutex);
+	vhost_net_put_socket(tx);
+	vhost_net_put_socket(rx);
 	kvfree(n);
 	return 0;
 }
 
-static long vhost_net_set_backend(struct vhost_net *n,
-				  struct vhost_vring_file __user *argp)
+/*
+ * Resolve a backend fd: -1 means none; tap (tun) and macvtap (tap) files
+ * are accepted, anything else is -ENOTSOCK. Referencing both helpers makes
+ * this module depend on tun and tap, as the stock vhost_net does. On
+ * success the file reference is kept; drop it with vhost_net_put_socket().
+ */
+static struct socket *vhost_net_get_socket(int fd)
 {
-	struct vhost_vring_file backend;
 	struct socket *sock;
 	struct file *file;
+
+	if (fd == -1)
+		return NULL;
+	file = fget(fd);
+	if (!file)
+		return ERR_PTR(-ENOTSOCK);
+	sock = tun_get_socket(file);
+	if (!IS_ERR(sock))
+		return sock;
+	sock = tap_get_socket(file);
+	if (!IS_ERR(sock))
+		return sock;
+	fput(file);
+	return ERR_PTR(-ENOTSOCK);
+}
+
+/*
+ * VHOST_NET_SET_BACKEND: attach (fd), detach (-1) or replace the socket of
+ * one ring, also while it runs. The old socket is released only after a
+ * flush, so no handler can still be using it.
+ */
+static long vhost_net_set_backend(struct vhost_net *n, unsigned int index,
+				  int fd)
+{
+	struct socket *sock, *oldsock;
+	struct vhost_virtqueue *vq;
 	long r;
 
-	if (copy_from_user(&backend, argp, sizeof(backend)))
-		return -EFAULT;
+	mutex_lock(&n->dev.mutex);
 	r = vhost_dev_check_owner(&n->dev);
 	if (r)
-		return r;
-	if (backend.fd == -1)
+		goto err;
+	if (index >= VHOST_NET_VQ_MAX) {
+		r = -ENOBUFS;
+		goto err;
+	}
+	vq = &n->vqs[index].vq;
+
+	mutex_lock(&vq->mutex);
+	/* The ring must be addressable before anything runs on it. */
+	if (!vhost_vq_access_ok(vq)) {
+		r = -EFAULT;
+		goto err_vq;
+	}
+	sock = vhost_net_get_socket(fd);
+	if (IS_ERR(sock)) {
+		r = PTR_ERR(sock);
+		goto err_vq;
+	}
+
+	oldsock = vhost_vq_get_backend(vq);
+	if (sock != oldsock) {
+		vhost_net_disable_vq(n, vq);
+		vq->private_data = sock;
+		n->vqs[index].done_idx = 0;
+		r = vhost_vq_init_access(vq);
+		if (r)
+			goto err_used;
+		r = vhost_net_enable_vq(n, vq);
+		if (r)
+			goto err_used;
+	}
+	mutex_unlock(&vq->mutex);
+
+	/* Same socket again: this drops the extra reference only. */
+	if (oldsock) {
+		vhost_dev_flush(&n->dev);
+		vhost_net_put_socket(oldsock);
+	}
+	mutex_unlock(&n->dev.mutex);
+	return 0;
+
+err_used:
+	vhost_net_disable_vq(n, vq);
+	vq->private_data = oldsock;
+	if (oldsock) {
+		vhost_vq_init_access(vq);
+		vhost_net_enable_vq(n, vq);
+	}
+	vhost_net_put_socket(sock);
+err_vq:
+	mutex_unlock(&vq->mutex);
+err:
+	mutex_unlock(&n->dev.mutex);
+	return r;
+}
+
+static long vhost_net_set_owner(struct vhost_net *n)
+{
+	long r;
+
+	mutex_lock(&n->dev.mutex);
+	r = vhost_dev_set_owner(&n->dev);
+	mutex_unlock(&n->dev.mutex);
+	return r;
+}
+
+static long vhost_net_reset_owner(struct vhost_net *n)
+{
+	struct socket *tx = NULL, *rx = NULL;
+	long r;
+
+	mutex_lock(&n->dev.mutex);
+	r = vhost_dev_check_owner(&n->dev);
+	if (r)
+		goto out;
+	vhost_net_stop(n, &tx, &rx);
+	vhost_dev_flush(&n->dev);
+	r = vhost_dev_reset_owner(&n->dev);
+	vhost_net_vq_reset(n);
+out:
+	mutex_unlock(&n->dev.mutex);
+	vhost_net_put_socket(tx);
+	vhost_net_put_socket(rx);
+	return r;
+}
+
+/*
+ * Stock lets anyone set features, even on a device another process owns.
+ * We refuse that (-EPERM) once there is an owner, and, like stock, allow
+ * it before VHOST_SET_OWNER. Caller must hold dev->mutex.
+ */
+static long vhost_net_check_owner_if_any(struct vhost_net *n)
+{
+	if (!vhost_dev_has_owner(&n->dev))
 		return 0;
-	file = fget(backend.fd);
-	if (!file)
-		return -EBADF;
-	sock = vhost_net_get_tap_socket(file);
-	fput(file);
-	/* The skeleton recognises tap sockets but has no data path yet. */
-	return IS_ERR(sock) ? PTR_ERR(sock) : -EOPNOTSUPP;
+	return vhost_dev_check_owner(&n->dev);
+}
+
+static long vhost_net_set_features(struct vhost_net *n, u64 features)
+{
+	size_t hdr_len, vhost_hlen, sock_hlen;
+	long r;
+	int i;
+
+	/* num_buffers is present with mergeable buffers and in VERSION_1. */
+	hdr_len = features & (BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
+			      BIT_ULL(VIRTIO_F_VERSION_1)) ?
+		  sizeof(struct virtio_net_hdr_mrg_rxbuf) :
+		  sizeof(struct virtio_net_hdr);
+	if (features & BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR)) {
+		/* The tap has no vnet header: we add and strip it. */
+		vhost_hlen = hdr_len;
+		sock_hlen = 0;
+	} else {
+		vhost_hlen = 0;
+		sock_hlen = hdr_len;
+	}
+
+	mutex_lock(&n->dev.mutex);
+	r = vhost_net_check_owner_if_any(n);
+	if (r)
+		goto out;
+	r = vhost_dev_set_features(&n->dev, features);
+	if (r)
+		goto out;
+	for (i = 0; i < VHOST_NET_VQ_MAX; i++) {
+		mutex_lock(&n->vqs[i].vq.mutex);
+		n->vqs[i].vhost_hlen = vhost_hlen;
+		n->vqs[i].sock_hlen = sock_hlen;
+		mutex_unlock(&n->vqs[i].vq.mutex);
+	}
+	vhost_dev_flush(&n->dev);
+out:
+	mutex_unlock(&n->dev.mutex);
+	return r;
 }
 
 static long vhost_net_ioctl(struct file *f, unsigned int ioctl,
@@ -89,21 +378,52 @@ static long vhost_net_ioctl(struct file *f, unsigned int ioctl,
 	struct vhost_net *n = f->private_data;
 	void __user *argp = (void __user *)arg;
 	u64 __user *featurep = argp;
-	u64 features = VHOST_NET_FEATURES;
+	struct vhost_vring_file backend;
+	u64 features;
 	long r;
 
 	switch (ioctl) {
+	case VHOST_NET_SET_BACKEND:
+		if (copy_from_user(&backend, argp, sizeof(backend)))
+			return -EFAULT;
+		return vhost_net_set_backend(n, backend.index, backend.fd);
+	/* Feature ioctls work before VHOST_SET_OWNER, as in stock. */
 	case VHOST_GET_FEATURES:
+		features = VHOST_NET_FEATURES;
 		return copy_to_user(featurep, &features, sizeof(features)) ?
 		       -EFAULT : 0;
-	case VHOST_NET_SET_BACKEND:
+	case VHOST_SET_FEATURES:
+		if (copy_from_user(&features, featurep, sizeof(features)))
+			return -EFAULT;
+		if (features & ~VHOST_NET_FEATURES)
+			return -EOPNOTSUPP;
+		return vhost_net_set_features(n, features);
+	case VHOST_GET_BACKEND_FEATURES:
+		features = VHOST_NET_BACKEND_FEATURES;
+		return copy_to_user(featurep, &features, sizeof(features)) ?
+		       -EFAULT : 0;
+	case VHOST_SET_BACKEND_FEATURES:
+		if (copy_from_user(&features, featurep, sizeof(features)))
+			return -EFAULT;
+		if (features & ~VHOST_NET_BACKEND_FEATURES)
+			return -EOPNOTSUPP;
 		mutex_lock(&n->dev.mutex);
-		r = vhost_net_set_backend(n, argp);
+		r = vhost_net_check_owner_if_any(n);
+		if (!r)
+			vhost_dev_set_backend_features(&n->dev, features);
 		mutex_unlock(&n->dev.mutex);
 		return r;
+	case VHOST_SET_OWNER:
+		return vhost_net_set_owner(n);
+	case VHOST_RESET_OWNER:
+		return vhost_net_reset_owner(n);
 	default:
 		mutex_lock(&n->dev.mutex);
 		r = vhost_dev_ioctl(&n->dev, ioctl, argp);
+		if (r == -ENOIOCTLCMD)
+			r = vhost_vring_ioctl(&n->dev, ioctl, argp);
+		else
+			vhost_dev_flush(&n->dev);
 		mutex_unlock(&n->dev.mutex);
 		return r;
 	}

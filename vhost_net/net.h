@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lwvhost net backend: shared between net.c (device, ioctls, backend
+ * attach), tx.c (guest -> tap) and rx.c (tap -> guest).
+ */
+#ifndef _LWVHOST_NET_H
+#define _LWVHOST_NET_H
+
+#include <linux/net.h>
+
+#include "vhost.h"
+
+enum {
+	VHOST_NET_VQ_RX = 0,
+	VHOST_NET_VQ_TX = 1,
+	VHOST_NET_VQ_MAX = 2,
+};
+
+/*
+ * A handler pass ends after this many packets or bytes and requeues itself,
+ * so that one direction or one device cannot starve the others.
+ */
+#define VHOST_NET_PKT_WEIGHT	256
+#define VHOST_NET_BYTE_WEIGHT	0x80000
+
+/* Used entries are published (and the guest signalled) in batches of this. */
+#define VHOST_NET_BATCH		64
+
+struct vhost_net_virtqueue {
+	struct vhost_virtqueue vq;
+	/* Header bytes we add/strip (VHOST_NET_F_VIRTIO_NET_HDR). vq->mutex. */
+	size_t vhost_hlen;
+	/* Header bytes the tap socket adds/strips. vq->mutex. */
+	size_t sock_hlen;
+	/* Used entries in vq->heads not yet published. vq->mutex. */
+	unsigned int done_idx;
+};
+
+struct vhost_net {
+	struct vhost_dev dev;
+	struct vhost_net_virtqueue vqs[VHOST_NET_VQ_MAX];
+	struct vhost_virtqueue *vq_ptrs[VHOST_NET_VQ_MAX];
+	/* Backend socket polls: EPOLLOUT for TX, EPOLLIN for RX. */
+	struct vhost_poll poll[VHOST_NET_VQ_MAX];
+};
+
+static inline struct vhost_net *vhost_net_from_vq(struct vhost_virtqueue *vq)
+{
+	return container_of(vq->dev, struct vhost_net, dev);
+}
+
+/* net.c */
+int vhost_net_enable_vq(struct vhost_net *n, struct vhost_virtqueue *vq);
+void vhost_net_disable_vq(struct vhost_net *n, struct vhost_virtqueue *vq);
+bool vhost_net_busy_poll(struct vhost_net *n, struct vhost_virtqueue *vq,
+			 bool (*ready)(struct vhost_net *n));
+
+/*
+ * One pass of each direction. They take the vq mutex, return true if they
+ * found work (packets moved or attempted), false on an empty pass.
+ */
+bool vhost_net_handle_tx(struct vhost_net *n);
+bool vhost_net_handle_rx(struct vhost_net *n);
+
+#endif /* _LWVHOST_NET_H */
