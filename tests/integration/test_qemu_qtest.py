@@ -13,8 +13,8 @@ import json
 
 import pytest
 
-# The backends under test; "lwvhost" is added once its data path exists.
-BACKENDS = ["stock"]
+# The backends under test: the same checks must hold for stock and ours.
+BACKENDS = ["stock", "lwvhost"]
 MODES = ["legacy", "modern"]
 FRAMES = 10000
 

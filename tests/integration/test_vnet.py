@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-BACKENDS = ["stock"]
+BACKENDS = ["stock", "lwvhost"]
 
 LOADERS = {
     "stock": "tests/vm/load-stock",
