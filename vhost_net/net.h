@@ -36,6 +36,15 @@ struct vhost_net_virtqueue {
 	unsigned int done_idx;
 };
 
+/* Publish the batched used entries and signal the guest if it wants it. */
+static inline void vhost_net_flush_used(struct vhost_net_virtqueue *nvq)
+{
+	if (!nvq->done_idx)
+		return;
+	vhost_vq_add_used_and_signal_n(&nvq->vq, nvq->vq.heads, nvq->done_idx);
+	nvq->done_idx = 0;
+}
+
 struct vhost_net {
 	struct vhost_dev dev;
 	struct vhost_net_virtqueue vqs[VHOST_NET_VQ_MAX];

@@ -84,16 +84,6 @@ err:
 	return r;
 }
 
-static void vhost_net_rx_flush_used(struct vhost_net_virtqueue *nvq)
-{
-	struct vhost_virtqueue *vq = &nvq->vq;
-
-	if (!nvq->done_idx)
-		return;
-	vhost_vq_add_used_and_signal_n(vq, vq->heads, nvq->done_idx);
-	nvq->done_idx = 0;
-}
-
 /* Drop the frame at the head of the socket: it does not fit the guest's buffers. */
 static void vhost_net_rx_drop(struct vhost_virtqueue *vq, struct socket *sock,
 			      size_t len)
@@ -145,7 +135,7 @@ bool vhost_net_handle_rx(struct vhost_net *n)
 	for (;;) {
 		peek = vhost_net_rx_peek(sock);
 		if (peek <= 0 && vq->busyloop_timeout) {
-			vhost_net_rx_flush_used(nvq);
+			vhost_net_flush_used(nvq);
 			if (vhost_net_busy_poll(n, vq, vhost_net_rx_ready))
 				peek = vhost_net_rx_peek(sock);
 		}
@@ -158,7 +148,7 @@ bool vhost_net_handle_rx(struct vhost_net *n)
 
 		/* Leave room in heads for a full frame after the batch. */
 		if (nvq->done_idx >= VHOST_NET_BATCH)
-			vhost_net_rx_flush_used(nvq);
+			vhost_net_flush_used(nvq);
 		quota = mergeable ? UIO_MAXIOV - nvq->done_idx : 1;
 		headcount = vhost_net_get_rx_bufs(vq, vq->heads + nvq->done_idx,
 						  vhost_len, &in, log, &log_num,
@@ -227,7 +217,7 @@ bool vhost_net_handle_rx(struct vhost_net *n)
 		if (vhost_exceeds_weight(vq, ++pkts, total))
 			break;
 	}
-	vhost_net_rx_flush_used(nvq);
+	vhost_net_flush_used(nvq);
 	/* Sleep on the socket again only once it is drained. */
 	if (sock_empty)
 		vhost_net_enable_vq(n, vq);

@@ -12,17 +12,6 @@
 
 #include "net.h"
 
-/* Publish the batched used entries and signal the guest if it wants it. */
-static void vhost_net_tx_flush_used(struct vhost_net_virtqueue *nvq)
-{
-	struct vhost_virtqueue *vq = &nvq->vq;
-
-	if (!nvq->done_idx)
-		return;
-	vhost_vq_add_used_and_signal_n(vq, vq->heads, nvq->done_idx);
-	nvq->done_idx = 0;
-}
-
 static bool vhost_net_tx_ready(struct vhost_net *n)
 {
 	return !vhost_vq_avail_empty(&n->vqs[VHOST_NET_VQ_TX].vq);
@@ -58,7 +47,7 @@ bool vhost_net_handle_tx(struct vhost_net *n)
 			break;
 		if (head == vq->num) {
 			if (vq->busyloop_timeout) {
-				vhost_net_tx_flush_used(nvq);
+				vhost_net_flush_used(nvq);
 				if (vhost_net_busy_poll(n, vq, vhost_net_tx_ready))
 					continue;
 			}
@@ -102,7 +91,7 @@ bool vhost_net_handle_tx(struct vhost_net *n)
 		vq->heads[nvq->done_idx].id = cpu_to_vhost32(vq, head);
 		vq->heads[nvq->done_idx].len = 0;
 		if (++nvq->done_idx >= VHOST_NET_BATCH)
-			vhost_net_tx_flush_used(nvq);
+			vhost_net_flush_used(nvq);
 
 		vq->stats.packets++;
 		vq->stats.bytes += len;
@@ -110,7 +99,7 @@ bool vhost_net_handle_tx(struct vhost_net *n)
 		if (vhost_exceeds_weight(vq, ++pkts, total))
 			break;
 	}
-	vhost_net_tx_flush_used(nvq);
+	vhost_net_flush_used(nvq);
 	if (!found)
 		vq->stats.empty_passes++;
 out:

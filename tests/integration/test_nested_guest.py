@@ -13,21 +13,15 @@ import os
 
 import pytest
 
-# The backends under test: the same checks must hold for stock and ours.
-BACKENDS = ["stock", "lwvhost"]
+from backends import BACKENDS, load_backend
+
 IPERF_SECONDS = 10
 # No throughput floor: TCG-in-TCG on a shared 2-core host has measured
 # 0.9-98 Mbit/s with stock vhost_net depending on load, so a floor would
 # only measure the neighbours.  Rates are recorded, not asserted.
 
-LOADERS = {"stock": "tests/vm/load-stock", "lwvhost": "tests/vm/load-lwvhost"}
 
 GUEST_KERNELS = os.environ.get("LWVHOST_GUEST_KERNELS", "6.1").split(",")
-
-
-def load_backend(backend):
-    """Shell command that makes `backend` the module behind /dev/vhost-net."""
-    return LOADERS[backend]
 
 
 def parse_result(output):

@@ -13,17 +13,10 @@ import json
 
 import pytest
 
-# The backends under test: the same checks must hold for stock and ours.
-BACKENDS = ["stock", "lwvhost"]
+from backends import BACKENDS, load_backend
+
 MODES = ["legacy", "modern"]
 FRAMES = 10000
-
-LOADERS = {"stock": "tests/vm/load-stock", "lwvhost": "tests/vm/load-lwvhost"}
-
-
-def load_backend(backend):
-    """Shell command that makes `backend` the module behind /dev/vhost-net."""
-    return LOADERS[backend]
 
 
 def parse_result(output):

@@ -14,24 +14,8 @@ import stat
 import struct
 import sys
 
-VHOST = 0xAF
+from vhostlib import GET_FEATURES, SET_FEATURES, SET_OWNER
 
-
-def _io(nr):
-    return (VHOST << 8) | nr
-
-
-def _iow(nr, size):
-    return (1 << 30) | (size << 16) | (VHOST << 8) | nr
-
-
-def _ior(nr, size):
-    return (2 << 30) | (size << 16) | (VHOST << 8) | nr
-
-
-VHOST_GET_FEATURES = _ior(0x00, 8)
-VHOST_SET_FEATURES = _iow(0x00, 8)
-VHOST_SET_OWNER = _io(0x01)
 VHOST_NET_MINOR = 238
 
 failures = 0
@@ -63,17 +47,17 @@ check("misc device registered as 10:238", registered == f"10:{VHOST_NET_MINOR}",
 
 fd = os.open("/dev/vhost-net", os.O_RDWR)
 buf = bytearray(8)
-fcntl.ioctl(fd, VHOST_GET_FEATURES, buf)
+fcntl.ioctl(fd, GET_FEATURES, buf)
 features = struct.unpack("<Q", buf)[0]
 check("GET_FEATURES offers VERSION_1", bool(features & (1 << 32)), hex(features))
-check("SET_OWNER by opener", ioctl_errno(fd, VHOST_SET_OWNER) == 0)
+check("SET_OWNER by opener", ioctl_errno(fd, SET_OWNER) == 0)
 check("second SET_OWNER refused with EBUSY",
-      ioctl_errno(fd, VHOST_SET_OWNER) == errno.EBUSY)
+      ioctl_errno(fd, SET_OWNER) == errno.EBUSY)
 
 r, w = os.pipe()
 pid = os.fork()
 if pid == 0:
-    e = ioctl_errno(fd, VHOST_SET_FEATURES, struct.pack("<Q", 0))
+    e = ioctl_errno(fd, SET_FEATURES, struct.pack("<Q", 0))
     os.write(w, bytes([e]))
     os._exit(0)
 os.waitpid(pid, 0)
