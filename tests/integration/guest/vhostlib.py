@@ -375,7 +375,9 @@ class NetDev:
     RX, TX = 0, 1
 
     def __init__(self, features, tap_name="dp0", num=256, mem_size=4 << 20,
-                 hdr_len=None, log_gpa=False):
+                 hdr_len=None, log_gpa=False, backend=None):
+        """backend: an already-open backend (anything with .fd and .close(),
+        its vnet header size set by the caller) used instead of a new tap."""
         self.fd = os.open("/dev/vhost-net", os.O_RDWR)
         self.features = features
         ioctl_ok(self.fd, SET_OWNER)
@@ -389,7 +391,11 @@ class NetDev:
         if hdr_len is None:
             hdr_len = 12 if features & ((1 << NET_F_MRG_RXBUF) | (1 << F_VERSION_1)) else 10
         self.hdr_len = hdr_len
-        self.tap = Tap(tap_name, hdr_len if not features & (1 << NET_F_VIRTIO_NET_HDR) else 10)
+        if backend is not None:
+            self.tap = backend
+        else:
+            self.tap = Tap(tap_name,
+                           hdr_len if not features & (1 << NET_F_VIRTIO_NET_HDR) else 10)
         self.bufs = {}
 
     def attach(self, fd=None):

@@ -1,0 +1,15 @@
+"""datapath_macvtap.py inside the VM: a macvtap fd as the backend, against
+stock vhost_net and then lwvhost."""
+
+G = "tests/integration/guest"
+
+
+def test_datapath_macvtap(vm):
+    res = vm.run(f"tests/vm/load-stock && python3 {G}/datapath_macvtap.py stock; echo stock-rc=$?; "
+                 f"tests/vm/load-lwvhost && python3 {G}/datapath_macvtap.py lwvhost; echo ours-rc=$?",
+                 timeout=300)
+    out = res.output
+    assert "stock-rc=0" in out, out
+    assert "ours-rc=0" in out, out
+    assert "FAIL" not in out, out
+    assert out.count("ok   macvtap gone with its lower device") == 2, out
