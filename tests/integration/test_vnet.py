@@ -117,8 +117,12 @@ def test_every_mode_moves_clean_traffic(vm, backend):
         assert c["checks"]["guest_to_host"]["received"] == c["frames"]
         assert c["rtt_ns"]["count"] == c["frames"]
         assert 0 < c["rtt_ns"]["p50"] <= c["rtt_ns"]["p99"] <= c["rtt_ns"]["max"]
-        # One request at a time: every transaction needs a kick and a call.
-        assert c["interrupts_per_packet"] > 0.5
+        # Interrupts are counted as call-eventfd reads that found it
+        # signalled; one read absorbs every call since the last, and the
+        # driver often finds the reply by polling before it reads, so the
+        # count per transaction follows timing (0.22-1.0 seen under TCG).
+        # What must hold: calls arrived, and none was missed (checked above).
+        assert c["interrupts"] > 0
     # Mergeable RX with 512-byte buffers spread large frames over several.
     assert any(c["merged_frames"] > 0 for c in by_mode["rx"]
                if "MRG_RXBUF" in c["features"]["negotiated"])
