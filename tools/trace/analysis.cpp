@@ -1,4 +1,5 @@
 #include "analysis.h"
+#include "percentile.h"
 
 #include <algorithm>
 #include <tuple>
@@ -91,16 +92,6 @@ bool set_has(const std::set<std::string> &s, const std::string &func)
 	return s.count(func) || s.count(std::string(base_name(func)));
 }
 
-uint64_t pct(const std::vector<uint64_t> &sorted, unsigned p)
-{
-	// Nearest rank: the smallest value with at least p% of values <= it.
-	size_t n = sorted.size();
-	size_t rank = (p * n + 99) / 100;
-	if (rank == 0)
-		rank = 1;
-	return sorted[rank - 1];
-}
-
 bool packet_match(const Trace &t, const Frame &f, const std::string &spec)
 {
 	size_t slash = spec.find('/');
@@ -191,8 +182,8 @@ Dist make_dist(std::vector<uint64_t> v)
 		d.sum += x;
 	d.min = v.front();
 	d.max = v.back();
-	d.p50 = pct(v, 50);
-	d.p99 = pct(v, 99);
+	d.p50 = lwvhost::percentile_sorted(v, 50);
+	d.p99 = lwvhost::percentile_sorted(v, 99);
 	d.mean = double(d.sum) / double(d.n);
 	return d;
 }

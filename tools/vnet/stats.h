@@ -18,7 +18,6 @@ struct LatencySummary {
 // Nearest-rank percentiles (the smallest sample with at least p% of samples
 // at or below it). Empty input gives all zeros.
 LatencySummary summarize(std::vector<uint64_t> samples);
-uint64_t percentile_sorted(const std::vector<uint64_t> &sorted, double p);
 
 // CPU time of one task: utime+stime (clock ticks, converted to ns) and
 // schedstat run time (ns, finer; absent without CONFIG_SCHEDSTATS/SCHED_INFO).
