@@ -6,6 +6,7 @@ output. A kernel complaint on the console or in dmesg fails the test there
 and then, whatever the command returned.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -39,6 +40,13 @@ class VmResult:
     rc: int
     output: str
     console: str
+
+    def tagged_json(self, tag):
+        """The JSON document a guest script printed as `TAG {json}`, or None."""
+        for line in self.output.splitlines():
+            if line.startswith(tag + " "):
+                return json.loads(line[len(tag) + 1:])
+        return None
 
 
 class Vm:

@@ -24,13 +24,6 @@ IPERF_SECONDS = 10
 GUEST_KERNELS = os.environ.get("LWVHOST_GUEST_KERNELS", "6.1").split(",")
 
 
-def parse_result(output):
-    for line in output.splitlines():
-        if line.startswith("NESTED-GUEST-RESULT "):
-            return json.loads(line[len("NESTED-GUEST-RESULT "):])
-    return None
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_nested_guest_ping_and_iperf3(vm, backend, record_property):
     if vm.kernel not in GUEST_KERNELS:
@@ -40,7 +33,7 @@ def test_nested_guest_ping_and_iperf3(vm, backend, record_property):
                  f"tests/qemu/nested-guest --seconds {IPERF_SECONDS} "
                  f"--boot-timeout 300",
                  timeout=600)
-    result = parse_result(res.output)
+    result = res.tagged_json("NESTED-GUEST-RESULT")
     assert result is not None, "nested-guest printed no result:\n" + \
         res.output[-4000:]
     failed = {k: v for k, v in result["checks"].items() if not v["ok"]}

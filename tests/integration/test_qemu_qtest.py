@@ -19,20 +19,13 @@ MODES = ["legacy", "modern"]
 FRAMES = 10000
 
 
-def parse_result(output):
-    for line in output.splitlines():
-        if line.startswith("QTEST-NET-RESULT "):
-            return json.loads(line[len("QTEST-NET-RESULT "):])
-    return None
-
-
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_qemu_qtest_vhost_net(vm, backend, mode, record_property):
     res = vm.run(f"set -e; {load_backend(backend)}; "
                  f"tests/qemu/qtest-net --mode {mode} --vhost on "
                  f"--frames {FRAMES}", timeout=240)
-    result = parse_result(res.output)
+    result = res.tagged_json("QTEST-NET-RESULT")
     assert result is not None, "qtest-net printed no result:\n" + \
         res.output[-4000:]
     failed = {k: v for k, v in result["checks"].items() if not v["ok"]}
