@@ -47,16 +47,21 @@ def clean(run):
 def test_interval_zero_behaves_like_stock(vm):
     doc = scenario(vm, "parity")
     for backend in ("stock", "lwvhost"):
-        for d in ("tx", "rx"):
-            clean(doc[backend][d])
-    stock, ours = doc["stock"]["tx"], doc["lwvhost"]["tx"]
-    # Kicks per packet follow the same event-mode protocol; TCG timing moves
-    # them around, so "comparable" is within a factor of 3 either way.
-    k_stock, k_ours = stock["kicks_per_packet"], ours["kicks_per_packet"]
-    assert k_ours <= 3 * k_stock + 0.01 and k_stock <= 3 * k_ours + 0.01, (k_stock, k_ours)
-    i_stock = doc["stock"]["rx"]["interrupts_per_packet"]
-    i_ours = doc["lwvhost"]["rx"]["interrupts_per_packet"]
-    assert i_ours <= 3 * i_stock + 0.01 and i_stock <= 3 * i_ours + 0.01, (i_stock, i_ours)
+        for run in doc[backend].values():
+            clean(run)
+    # Kicks and interrupts per packet follow TCG timing: at 10,000 frames/s
+    # kicks per packet swing between 0.06 and 0.44 from run to run for
+    # either backend, so only loss is compared there. At 1,000 frames/s the
+    # worker mostly sleeps between frames and both backends run the same
+    # event-mode protocol; run-to-run spread there is up to ~1.8x (6.12 RX:
+    # 0.48 stock vs 0.26 ours, then 0.17 vs 0.19 on 6.1), so "comparable"
+    # is within 2.5x.
+    s, o = doc["stock"], doc["lwvhost"]
+    for key, metric in (("tx_slow", "kicks_per_packet"),
+                        ("rx_slow", "interrupts_per_packet")):
+        a, b = s[key][metric], o[key][metric]
+        assert a > 0.05 and b > 0.05, (key, a, b)
+        assert max(a, b) <= 2.5 * min(a, b), (key, a, b)
 
 
 def test_tx_poll_interval_cuts_kicks(vm):
@@ -69,17 +74,26 @@ def test_tx_poll_interval_cuts_kicks(vm):
         (event["kicks_per_packet"], poll["kicks_per_packet"])
 
 
+def rx_signals_per_packet(run):
+    """Calls the device sent on the RX call eventfd, per frame."""
+    return run["queues"]["rx"]["signals"] / run["packets"]
+
+
 def test_coalesce_frames_cuts_interrupts(vm):
     doc = scenario(vm, "coalesce")
     off, on = doc["off"], doc["frames32"]
     clean(off)
     clean(on)
-    # Signals go out every 32 completions (the 10 ms hold never expires at
-    # this rate), so at most about one interrupt per 32 frames, plus the
-    # last partial batch.
-    assert on["interrupts_per_packet"] <= 1.5 / 32, on["interrupts_per_packet"]
-    assert on["interrupts_per_packet"] * 4 <= off["interrupts_per_packet"], \
-        (off["interrupts_per_packet"], on["interrupts_per_packet"])
+    # The guest keeps RX interrupts armed (--rx-irq-always), so in event
+    # mode the device calls once per batch it completes (under TCG about
+    # one call per 15 frames at 5,000 frames/s). With 32 frames (and a
+    # 10 ms hold, which 32 frames at this rate never reach) it calls at most
+    # once per 32 completions, plus the last partial batch.
+    s_off, s_on = rx_signals_per_packet(off), rx_signals_per_packet(on)
+    assert s_on <= 1.5 / 32, s_on
+    assert s_on < s_off, (s_off, s_on)
+    assert off["queues"]["rx"]["missed_interrupts"] == 0
+    assert on["queues"]["rx"]["missed_interrupts"] == 0
 
 
 def median_p99_us(runs):

@@ -505,7 +505,8 @@ void Engine::wait(uint64_t timeout_ns)
 	}
 	take_interrupts(kRxQ);
 	take_interrupts(kTxQ);
-	rx.disable_cb();
+	if (!o_.rx_irq_always)
+		rx.disable_cb();
 	tx.disable_cb();
 }
 
@@ -556,7 +557,10 @@ void Engine::run()
 	rtts_.reserve(o_.mode == Mode::rr ? o_.frames : 0);
 
 	// Start quiet: callbacks are armed only when going to sleep.
-	dev_->queue(kRxQ).disable_cb();
+	if (o_.rx_irq_always)
+		dev_->queue(kRxQ).enable_cb();
+	else
+		dev_->queue(kRxQ).disable_cb();
 	dev_->queue(kTxQ).disable_cb();
 	post_rx();
 	flush(kRxQ);

@@ -28,6 +28,7 @@ struct Cli {
 	int sndbuf = 0;
 	unsigned busyloop_us = 0;
 	uint64_t exit_cost_ns = 0, timeout_ms = 3000, linger_ms = 0;
+	bool rx_irq_always = false;
 	std::string device = "/dev/vhost-net";
 	std::string only;
 };
@@ -51,6 +52,8 @@ void add_linger(CLI::App *sc, Cli &c)
 	sc->add_option("--linger-ms", c.linger_ms,
 		       "after the traffic, keep the device attached and idle this long")
 		->check(CLI::Range(uint64_t{0}, uint64_t{600000}));
+	sc->add_flag("--rx-irq-always", c.rx_irq_always,
+		     "keep RX interrupts armed (a call per completion, as a guest re-arming after each poll)");
 }
 
 void add_traffic(CLI::App *sc, Cli &c)
@@ -100,6 +103,7 @@ RunOptions to_options(const Cli &c, Mode m)
 	o.exit_cost_ns = c.exit_cost_ns;
 	o.timeout_ms = c.timeout_ms;
 	o.linger_ms = c.linger_ms;
+	o.rx_irq_always = c.rx_irq_always;
 	if (!ring_layout(c.ring, 4) || c.ring < 2)
 		throw UsageError("--ring: must be a power of two in 2..32768, got " + std::to_string(c.ring));
 	DeviceOptions &d = o.dev;

@@ -101,13 +101,21 @@ RX = "rx --frames 20000 --rate 10000 --size 64 --event-idx"
 RR = "rr --frames 1000 --event-idx"
 
 
+# At a low rate the worker sleeps between frames, so in event mode nearly
+# every frame costs a kick (TX) and an interrupt (RX): a sharp comparison.
+TX_SLOW = "tx --frames 2000 --rate 1000 --size 64 --event-idx"
+RX_SLOW = "rx --frames 2000 --rate 1000 --size 64 --event-idx"
+
+
 def parity():
     out = {}
     for backend in ("stock", "lwvhost"):
         load(backend)
         if backend == "lwvhost":
             set_defaults()
-        out[backend] = {"tx": summary(vnet(TX)), "rx": summary(vnet(RX))}
+        out[backend] = {"tx": summary(vnet(TX)), "rx": summary(vnet(RX)),
+                        "tx_slow": summary(vnet(TX_SLOW)),
+                        "rx_slow": summary(vnet(RX_SLOW))}
     emit("parity", out)
 
 
@@ -122,13 +130,15 @@ def tx_poll():
 
 
 def coalesce():
+    """RX with the guest asking for an interrupt per completion."""
     load("lwvhost")
     out = {}
+    rx = "rx --frames 10000 --rate 5000 --size 64 --event-idx --rx-irq-always"
     for name, knobs in (("off", {}),
                         ("frames32", {"rx_coalesce_frames": 32,
                                       "rx_coalesce_usecs": 10000})):
         set_defaults(**knobs)
-        out[name] = summary(vnet(RX))
+        out[name] = summary(vnet(rx))
     set_defaults()
     emit("coalesce", out)
 
