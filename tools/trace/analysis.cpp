@@ -253,6 +253,7 @@ Analysis analyze(const Trace &t, const Profile &profile)
 	info.irqs = t.irq_enters;
 	info.comments = t.comments.size();
 	info.tail_mismatches = t.tail_mismatches;
+	info.displaced_returns = t.displaced_returns;
 
 	// ---- per function
 	struct Acc {

@@ -125,6 +125,7 @@ struct TraceInfo {
 	uint64_t irqs = 0;
 	uint64_t comments = 0;
 	uint64_t tail_mismatches = 0;
+	uint64_t displaced_returns = 0;  // interrupts during a return (model.h)
 };
 
 struct Analysis {

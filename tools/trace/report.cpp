@@ -255,6 +255,7 @@ json to_json(const Analysis &a)
 		{"truncated_calls", i.truncated_frames}, {"lost_events", i.lost_events},
 		{"irqs", i.irqs}, {"comments", i.comments},
 		{"tail_mismatches", i.tail_mismatches},
+		{"interrupted_returns", i.displaced_returns},
 	};
 	json funcs = json::array();
 	for (const auto &f : a.functions)
