@@ -333,6 +333,9 @@ std::vector<DiffRow> summary_rows(const Analysis &a, const Analysis &b)
 			false});
 	rows.push_back({"timer wakeups", double(a.wakeups.timer_wakeups),
 			double(b.wakeups.timer_wakeups), false});
+	rows.push_back({"kick/socket wakeups",
+			double(a.wakeups.wakeups - a.wakeups.timer_wakeups),
+			double(b.wakeups.wakeups - b.wakeups.timer_wakeups), false});
 	if (a.wakeups.available || b.wakeups.available) {
 		rows.push_back({"wakeups per pass", a.wakeups.wakeups_per_pass,
 				b.wakeups.wakeups_per_pass, false});
