@@ -67,7 +67,7 @@ static int vhost_net_param_set(const char *val, const struct kernel_param *kp)
 	u32 v;
 	int r;
 
-	r = kstrtou32(val, 0, &v);
+	r = kstrtou32(val, 10, &v);
 	if (r)
 		return r;
 	spin_lock(&vhost_net_defaults_lock);

@@ -61,7 +61,7 @@ static ssize_t vhost_net_knob_write(struct file *file, const char __user *buf,
 
 	if (!capable(CAP_NET_ADMIN))
 		return -EPERM;
-	r = kstrtou32_from_user(buf, count, 0, &value);
+	r = kstrtou32_from_user(buf, count, 10, &value);
 	if (r)
 		return r;
 	r = vhost_net_set_knob(n, kf->dir, kf->knob, value, &why);
