@@ -196,8 +196,8 @@ std::optional<Device> GenlBackend::get(uint32_t id, Error *err)
 	}
 	std::vector<Device> out;
 	if (!transact(msg, &out, err)) {
-		if (err->code == ENODEV)
-			err->code = ENOENT;
+		if (err->code == ENODEV || err->code == ENOENT)
+			err->set(ENOENT, "no device " + std::to_string(id));
 		return std::nullopt;
 	}
 	for (auto &d : out)
@@ -217,8 +217,8 @@ bool GenlBackend::set(uint32_t id, const ParamUpdate &u, Error *err)
 		return err->set(ENOMEM, "cannot build a netlink message");
 	}
 	if (!transact(msg, nullptr, err)) {
-		if (err->code == ENODEV)
-			err->code = ENOENT;
+		if (err->code == ENODEV || err->code == ENOENT)
+			err->set(ENOENT, "no device " + std::to_string(id));
 		return false;
 	}
 	return true;
