@@ -311,12 +311,15 @@ std::vector<DeviceEvent> GenlMonitor::read(bool *overrun, Error *err)
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_notification, &r);
 	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM,
 		  [](nl_msg *, void *) { return int(NL_OK); }, nullptr);
-	// nl_recvmsgs_report() returns the number of messages handled, 0 once
-	// the non-blocking socket is empty.
+	// nl_recvmsgs_report() returns the number of messages handled, and
+	// -NLE_AGAIN (libnl 3.7; 0 in some versions) once the non-blocking
+	// socket is empty.
 	for (;;) {
 		int rc = nl_recvmsgs_report(sk_, cb);
 		if (rc > 0)
 			continue;
+		if (rc == 0 || rc == -NLE_AGAIN)
+			break;
 		if (rc == -NLE_NOMEM) {  // ENOBUFS: the kernel dropped some
 			*overrun = true;
 			continue;
