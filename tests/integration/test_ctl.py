@@ -254,8 +254,9 @@ def test_dump_is_stable_tab_separated(vm):
         assert lines[0] == "#" + "\t".join(cols), lines[0]
         rows = [l.split("\t") for l in lines[1:]]
         assert all(len(r) == len(cols) for r in rows)
-        assert sorted((int(r[0]), r[4]) for r in rows) == sorted(
-            (i, d) for i in (s.a, s.b) for d in ("rx", "tx"))
+        # B (short-lived) may have closed by now; A is open for the session.
+        assert {int(r[0]) for r in rows} <= {s.a, s.b}
+        assert sorted(r[4] for r in rows if r[0] == str(s.a)) == ["rx", "tx"]
         a_tx = next(r for r in rows if r[0] == str(s.a) and r[4] == "tx")
         assert a_tx[1] == s.vars["apid"] and a_tx[5] == "vnet0"
         assert a_tx[7:11] == ["50", "4", "0", "0"]
