@@ -1,7 +1,7 @@
 """lwvhostctl against real lwvhost devices in the test VM, on every kernel.
 
 One VM boot per kernel runs tests/integration/guest/ctl_session.sh: two vnet
-processes open devices (A with traffic for ~40 s, B briefly), and the session
+processes open devices (A with traffic until killed at the end, B briefly), and the session
 drives lwvhostctl through list/show/set/stats/top/dump/defaults over generic
 netlink and procfs, refused and unprivileged writes, usage errors, the real
 procfs fallback (a network namespace without the family), and the monitor
@@ -211,7 +211,7 @@ def test_stats_watch_has_rates_and_moving_counters(vm):
         assert 0.9 < dt < 5, dt
         want = (cur["tx"]["packets"] - prev["tx"]["packets"]) / dt
         assert cur["per_second"]["tx"]["packets"] == pytest.approx(want, rel=1e-6)
-    # A sends at 2000 frames/s; TCG may lag, but traffic must be flowing.
+    # A sends at 2000 frames/s until killed; TCG may lag, but it flows.
     assert samples[-1]["tx"]["packets"] > samples[0]["tx"]["packets"]
     assert samples[-1]["per_second"]["tx"]["packets"] > 100
 

@@ -59,9 +59,10 @@ while ! grep -q listening /tmp/events.err 2>/dev/null && [ $i -lt 100 ]; do
 	i=$((i + 1))
 done
 
-# A: 40 s of moderate TX traffic (opened with the defaults set above).
-$V tx --frames 80000 --rate 2000 --size 64 --linger-ms 60000 --json \
-	>/tmp/a.json 2>/tmp/a.err &
+# A: moderate TX traffic (opened with the defaults set above) for up to
+# 10 minutes, far longer than the session: it is killed mid-traffic at the
+# end, so rates are never sampled after its traffic stopped.
+$V tx --frames 1200000 --rate 2000 --size 64 --json >/tmp/a.json 2>/tmp/a.err &
 apid=$!
 A=$(wait_dev $apid) || { cat /tmp/a.err; exit 98; }
 
