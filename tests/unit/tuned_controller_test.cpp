@@ -166,3 +166,24 @@ TEST(Controller, WaitsForAWorkerSampleAndForgetsReleasedDevices)
 	c.tick(1.0, {}, &log);
 	EXPECT_EQ(c.tracked(), 0u);
 }
+
+TEST(Controller, ResolvesSettingsAgainWhenTheBackendAppears)
+{
+	// The device is listed at open, before VHOST_NET_SET_BACKEND: an
+	// [ifname] section can only match once the backend is there.
+	Controller c(config("[ifname tap-db]\nmax-latency-us = 50\n"), false);
+	SimDevice dev(4, "", "qemu");
+	dev.plant[kTx].set_load(200000);
+	double t = 0;
+	auto log = run(c, {&dev}, 2, t);
+	EXPECT_NE(log[0].find("dev 4 (no backend, owner 1004 qemu): managed, law ladder, "
+			      "max-latency-us 400"), std::string::npos) << log[0];
+	for (auto &d : dev.obs.dir)
+		d.ifname = "tap-db";
+	log = run(c, {&dev}, 30, t);
+	ASSERT_FALSE(log.empty());
+	EXPECT_NE(log[0].find("dev 4 (tap-db, owner 1004 qemu): managed, law ladder, "
+			      "max-latency-us 50"), std::string::npos) << log[0];
+	EXPECT_GT(dev.obs.dir[kTx].interval_us, 0u);
+	EXPECT_LE(dev.obs.dir[kTx].interval_us, 50u);
+}

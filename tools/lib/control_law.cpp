@@ -226,14 +226,16 @@ Decision LadderLaw::step(const Sample &s)
 
 	hold_pps_ = 0.7 * hold_pps_ + 0.3 * pps;
 	hold_cost_ = 0.7 * hold_cost_ + 0.3 * cost;
-	const double rel = ref_pps_ > 0 ? pps / ref_pps_ : 2;
+	// Smoothed, and for two periods in a row: one period's throughput
+	// swings with scheduling on a busy host.
+	const double rel = ref_pps_ > 0 ? hold_pps_ / ref_pps_ : 2;
 	off_band_ = (rel > 1 + cfg_.load_change || rel < 1 - cfg_.load_change) ? off_band_ + 1 : 0;
 	if (off_band_ >= 2) {
 		// A lasting load change: the held level may be what limits the
 		// throughput we see, so re-measure the load in event mode.
 		phase_ = Phase::Idle;
-		return move_to(0, fmt("load changed: %.0f pps vs %.0f when settled, re-measure in event mode",
-				      pps, ref_pps_));
+		return move_to(0, fmt("load changed: %.0f pps (smoothed %.0f) vs %.0f when settled, "
+				      "re-measure in event mode", pps, hold_pps_, ref_pps_));
 	}
 	// A level settled on by a lucky sample shows its real cost while held:
 	// search again early rather than hold it for hold_periods.

@@ -17,7 +17,26 @@ std::string describe(const DevObs &o)
 	return buf;
 }
 
+std::string key_of(const DevObs &o)
+{
+	return o.dir[kRx].ifname + '\n' + o.dir[kTx].ifname + '\n' + o.comm;
+}
+
 }  // namespace
+
+void Controller::configure(Dev &d, const DevObs &o, std::vector<std::string> *log)
+{
+	d.match_key = key_of(o);
+	d.settings = cfg_.settings_for({o.dir[kRx].ifname, o.dir[kTx].ifname}, o.comm);
+	for (int i = 0; i < 2; i++)
+		d.law[i] = make_law(d.settings.law, d.settings.law_config());
+	const Settings &s = d.settings;
+	char buf[200];
+	std::snprintf(buf, sizeof(buf), "%s: %s, law %s, max-latency-us %u, tolerance %.2f, directions%s%s",
+		      describe(o).c_str(), s.manage ? "managed" : "not managed", s.law.c_str(),
+		      s.max_latency_us, s.tolerance, s.rx ? " rx" : "", s.tx ? " tx" : "");
+	log->push_back(buf);
+}
 
 const char *dir_label(int d)
 {
@@ -49,23 +68,17 @@ std::vector<Action> Controller::tick(double now_s, const std::vector<DevObs> &ob
 		auto it = devs_.find(o.id);
 		if (it == devs_.end()) {
 			Dev d;
-			d.settings = cfg_.settings_for({o.dir[kRx].ifname, o.dir[kTx].ifname}, o.comm);
-			for (int i = 0; i < 2; i++)
-				d.law[i] = make_law(d.settings.law, d.settings.law_config());
+			configure(d, o, log);
 			d.prev = o;
 			d.prev_t = now_s;
-			const Settings &s = d.settings;
-			char buf[200];
-			std::snprintf(buf, sizeof(buf),
-				      "%s: %s, law %s, max-latency-us %u, tolerance %.2f, directions%s%s",
-				      describe(o).c_str(), s.manage ? "managed" : "not managed",
-				      s.law.c_str(), s.max_latency_us, s.tolerance, s.rx ? " rx" : "",
-				      s.tx ? " tx" : "");
-			log->push_back(buf);
 			devs_.emplace(o.id, std::move(d));
 			continue;
 		}
 		Dev &d = it->second;
+		// A backend attached (or swapped) since we met the device: its
+		// [ifname] sections may apply now.
+		if (key_of(o) != d.match_key)
+			configure(d, o, log);
 		const DevObs prev = d.prev;
 		const double dt = now_s - d.prev_t;
 		d.prev = o;

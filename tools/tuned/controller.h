@@ -65,6 +65,7 @@ public:
 
 private:
 	struct Dev {
+		std::string match_key;  // ifnames and comm the settings came from
 		DevObs prev;
 		double prev_t = 0;
 		Settings settings;
@@ -72,6 +73,9 @@ private:
 		std::array<bool, 2> touched{};
 		bool said_unmanaged = false, said_no_worker = false;
 	};
+	// (Re)resolves d's settings for o, resetting its laws; logs them.
+	void configure(Dev &d, const DevObs &o, std::vector<std::string> *log);
+
 	Config cfg_;
 	bool verbose_;
 	std::map<uint32_t, Dev> devs_;

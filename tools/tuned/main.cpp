@@ -205,7 +205,9 @@ private:
 		}
 		if (overrun)
 			say("device notifications overran; the next listing resynchronises");
-		if (!err.message.empty())
+		// An empty non-blocking socket reads as EAGAIN: that is the end
+		// of the pending notifications, not an error.
+		if (!err.message.empty() && err.code != EAGAIN)
 			say("notifications: " + err.message);
 	}
 
