@@ -334,3 +334,40 @@ TEST(LawComparison, LadderBeatsStepTable)
 	EXPECT_LT(score[0].loss, score[1].loss);
 	EXPECT_GT(score[0].converged, score[1].converged);
 }
+
+TEST(LadderLaw, ALuckyEventModeSampleIsCorrectedBySearchingAgain)
+{
+	// Seen in the TCG VM: the event-mode sample a search starts from is a
+	// lucky one, so the search settles in event mode; held there, event mode
+	// shows its real cost and the law must search again, from the batching
+	// level (not by probing 10 us, which cannot batch).
+	LawConfig cfg;
+	cfg.max_latency_us = 800;
+	LadderLaw law(cfg);
+	auto sample = [](uint32_t interval, double cost) {
+		Sample s;
+		s.period_s = 0.5;
+		s.packets = 5000;  // 10000 pps
+		s.worker_cpu_ns = cost * s.packets;
+		s.interval_us = interval;
+		return s;
+	};
+	EXPECT_EQ(law.step(sample(0, 10000)).interval_us, 400u);  // jump: 4 per pass
+	EXPECT_EQ(law.step(sample(400, 20000)).interval_us, 800u); // climb once
+	Decision d = law.step(sample(800, 18000));
+	EXPECT_EQ(d.interval_us, 0u) << d.reason;                  // lucky 10000 wins
+	uint32_t t = 0;
+	int periods = 0;
+	while (t == 0 && periods < 10) {
+		d = law.step(sample(0, 30000));
+		t = d.interval_us;
+		periods++;
+	}
+	EXPECT_EQ(t, 400u) << d.reason;
+	EXPECT_LE(periods, 5);
+	EXPECT_NE(d.reason.find("probe 400 us"), std::string::npos) << d.reason;
+	// And this time the polled levels win.
+	EXPECT_EQ(law.step(sample(400, 20000)).interval_us, 800u);
+	d = law.step(sample(800, 18000));
+	EXPECT_EQ(d.interval_us, 800u) << d.reason;
+}

@@ -241,7 +241,16 @@ Decision LadderLaw::step(const Sample &s)
 	// search again early rather than hold it for hold_periods.
 	const bool early = held_ + 1 == kRecheckPeriods &&
 			   hold_cost_ > settled_cost_ * (1 + 2 * cfg_.min_gain);
-	if ((++held_ >= cfg_.hold_periods || early) && cap_index() > 0) {
+	const bool due = ++held_ >= cfg_.hold_periods || early;
+	if (due && cap_index() > 0 && idx_ == 0) {
+		// Re-probing from event mode: its neighbour (10 us) would not
+		// batch; search afresh from here, with the held estimate as the
+		// event-mode point, jumping to the batching level.
+		held_ = 0;
+		start_search(1);
+		return search(hold_pps_, hold_cost_);
+	}
+	if (due && cap_index() > 0) {
 		held_ = 0;
 		probe_down_ = !probe_down_;
 		int dir = probe_down_ || lossy_above_ ? -1 : 1;
