@@ -144,6 +144,11 @@ int vhost_pace_set_params(struct vhost_virtqueue *vq,
 
 	if (r)
 		return r;
+	/*
+	 * dev->mutex: no work may be queued between the final flush and
+	 * the worker's destruction in VHOST_RESET_OWNER.
+	 */
+	mutex_lock(&vq->dev->mutex);
 	mutex_lock(&vq->mutex);
 	WRITE_ONCE(vq->pace.params.poll_interval_us, p->poll_interval_us);
 	WRITE_ONCE(vq->pace.params.idle_polls, p->idle_polls);
@@ -153,6 +158,7 @@ int vhost_pace_set_params(struct vhost_virtqueue *vq,
 	vhost_work_queue(vq->dev, &vq->pace.signal_work);
 	if (vq->handle_kick)
 		vhost_poll_queue(&vq->poll);
+	mutex_unlock(&vq->dev->mutex);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vhost_pace_set_params);

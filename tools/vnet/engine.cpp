@@ -1,6 +1,8 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -507,7 +509,8 @@ void Engine::wait(uint64_t timeout_ns)
 	}
 	take_interrupts(kRxQ);
 	take_interrupts(kTxQ);
-	rx.disable_cb();
+	if (!o_.rx_irq_always)
+		rx.disable_cb();
 	tx.disable_cb();
 }
 
@@ -558,7 +561,10 @@ void Engine::run()
 	rtts_.reserve(o_.mode == Mode::rr ? o_.frames : 0);
 
 	// Start quiet: callbacks are armed only when going to sleep.
-	dev_->queue(kRxQ).disable_cb();
+	if (o_.rx_irq_always)
+		dev_->queue(kRxQ).enable_cb();
+	else
+		dev_->queue(kRxQ).disable_cb();
 	dev_->queue(kTxQ).disable_cb();
 	post_rx();
 	flush(kRxQ);
@@ -622,6 +628,9 @@ void Engine::run()
 		}
 	}
 	r_.duration_s = double(t_end - t_start_) / 1e9;
+	// Idle but attached, so pacing tests can watch the backend fall back.
+	if (o_.linger_ms)
+		std::this_thread::sleep_for(std::chrono::milliseconds(o_.linger_ms));
 	finish();
 }
 

@@ -27,7 +27,9 @@ struct Cli {
 	unsigned hdr_len = 0;
 	size_t rx_buf = 512;
 	int sndbuf = 0;
-	uint64_t exit_cost_ns = 0, timeout_ms = 3000;
+	unsigned busyloop_us = 0;
+	uint64_t exit_cost_ns = 0, timeout_ms = 3000, linger_ms = 0;
+	bool rx_irq_always = false;
 	std::string device = "/dev/vhost-net";
 	std::string only;
 };
@@ -44,6 +46,15 @@ void add_common(CLI::App *sc, Cli &c)
 		->check(CLI::Range(uint64_t{1}, uint64_t{600000}));
 	sc->add_option("--device", c.device, "vhost-net character device");
 	sc->add_flag("--json", c.json, "machine-readable output");
+}
+
+void add_linger(CLI::App *sc, Cli &c)
+{
+	sc->add_option("--linger-ms", c.linger_ms,
+		       "after the traffic, keep the device attached and idle this long")
+		->check(CLI::Range(uint64_t{0}, uint64_t{600000}));
+	sc->add_flag("--rx-irq-always", c.rx_irq_always,
+		     "keep RX interrupts armed (a call per completion, as a guest re-arming after each poll)");
 }
 
 void add_traffic(CLI::App *sc, Cli &c)
@@ -74,6 +85,9 @@ void add_traffic(CLI::App *sc, Cli &c)
 	sc->add_option("--rx-buf", c.rx_buf, "RX buffer bytes with --mrg-rxbuf");
 	sc->add_option("--sndbuf", c.sndbuf, "tap TUNSETSNDBUF bytes (0: tap default)")
 		->check(CLI::NonNegativeNumber);
+	sc->add_option("--busyloop-us", c.busyloop_us,
+		       "VHOST_SET_VRING_BUSYLOOP_TIMEOUT on both rings (us, 0: off)")
+		->check(CLI::Range(0u, 100000u));
 	add_common(sc, c);
 }
 
@@ -104,6 +118,8 @@ RunOptions to_options(const Cli &c, Mode m)
 	o.window = c.window;
 	o.exit_cost_ns = c.exit_cost_ns;
 	o.timeout_ms = c.timeout_ms;
+	o.linger_ms = c.linger_ms;
+	o.rx_irq_always = c.rx_irq_always;
 	if (!ring_layout(c.ring, 4) || c.ring < 2)
 		throw UsageError("--ring: must be a power of two in 2..32768, got " + std::to_string(c.ring));
 	DeviceOptions &d = o.dev;
@@ -121,6 +137,7 @@ RunOptions to_options(const Cli &c, Mode m)
 		throw UsageError("--rx-buf: must be 64..65536 bytes");
 	d.mrg_buf = c.rx_buf;
 	d.sndbuf = c.sndbuf;
+	d.busyloop_us = c.busyloop_us;
 	d.vhost_path = c.device;
 	return o;
 }
@@ -185,8 +202,10 @@ int main(int argc, char **argv)
 	auto *rx = app.add_subcommand("rx", "host->guest UDP flood into RX buffers");
 	auto *rr = app.add_subcommand("rr", "request/response through a host UDP echo (RTT)");
 	auto *st = app.add_subcommand("selftest", "every feature combination briefly; exit 0 iff all pass");
-	for (auto *sc : {tx, rx, rr})
+	for (auto *sc : {tx, rx, rr}) {
 		add_traffic(sc, c);
+		add_linger(sc, c);
+	}
 	add_common(st, c);
 	st->add_option("--only", c.only, "run only cases whose label contains this");
 
