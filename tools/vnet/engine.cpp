@@ -407,10 +407,14 @@ bool Engine::host_send()
 
 uint64_t Engine::due_count(uint64_t now) const
 {
-	if (o_.rate <= 0)
-		return UINT64_MAX;
 	double elapsed = double(now - t_start_) / 1e9;
-	auto due = uint64_t(elapsed * o_.rate) + 1;
+	uint64_t due;
+	if (!o_.schedule.empty())
+		due = uint64_t(offered_by(o_.schedule, elapsed)) + 1;
+	else if (o_.rate > 0)
+		due = uint64_t(elapsed * o_.rate) + 1;
+	else
+		return UINT64_MAX;
 	return due > sent_ ? due - sent_ : 0;
 }
 
@@ -599,8 +603,11 @@ void Engine::run()
 				}
 				uint64_t sleep = std::min<uint64_t>(timeout - (now - last_progress) + 1,
 								    100000000ull);
-				if (o_.rate > 0 && sent_ < o_.frames) {
-					auto next = t_start_ + uint64_t(double(sent_) * 1e9 / o_.rate);
+				if ((o_.rate > 0 || !o_.schedule.empty()) && sent_ < o_.frames) {
+					const double due_s = o_.schedule.empty()
+								     ? double(sent_) / o_.rate
+								     : due_time(o_.schedule, sent_);
+					auto next = t_start_ + uint64_t(due_s * 1e9);
 					sleep = std::min<uint64_t>(sleep, next > now ? next - now : 0);
 				}
 				wait(sleep);

@@ -11,6 +11,7 @@
 #include "device.h"
 #include "features.h"
 #include "payload.h"
+#include "rate.h"
 #include "stats.h"
 
 namespace vnet {
@@ -23,6 +24,7 @@ struct RunOptions {
 	uint64_t frames = 10000;
 	SizeSpec sizes{64, 64};
 	double rate = 0;	    // frames (rr: transactions) per second, 0 = flat out
+	RateSchedule schedule;	    // if not empty: replaces rate (and frames)
 	unsigned batch = 0;	    // max frames per kick, 0 = as many as fit
 	unsigned window = 0;	    // frames in flight end to end, 0 = default
 	uint64_t exit_cost_ns = 0;  // spin per kick and per interrupt

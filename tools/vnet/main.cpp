@@ -20,6 +20,7 @@ struct Cli {
 	uint64_t frames = 10000;
 	std::string size = "64";
 	double rate = 0;
+	std::string schedule;
 	unsigned batch = 0, window = 0, ring = 256;
 	bool mrg = false, event_idx = false, indirect = false, legacy = false, v1 = false;
 	bool vhost_hdr = false, json = false;
@@ -63,6 +64,11 @@ void add_traffic(CLI::App *sc, Cli &c)
 	sc->add_option("--size,-s", c.size, "UDP payload bytes, S or MIN-MAX (16..1472)");
 	sc->add_option("--rate", c.rate, "frames per second (0: as fast as possible)")
 		->check(CLI::NonNegativeNumber);
+	auto *sched = sc->add_option("--rate-schedule", c.schedule,
+				     "RATE:SECONDS[,RATE:SECONDS...]: load that changes over time "
+				     "(sets --frames; excludes --rate)");
+	sched->excludes(sc->get_option("--rate"));
+	sched->excludes(sc->get_option("--frames"));
 	sc->add_option("--batch", c.batch, "max frames per kick (0: as many as fit)");
 	sc->add_option("--window", c.window, "frames in flight end to end (default 256, rr 1)");
 	sc->add_option("--ring", c.ring, "virtqueue size (power of two, 2..32768)");
@@ -98,6 +104,16 @@ RunOptions to_options(const Cli &c, Mode m)
 				 std::to_string(kMaxUdpPayload) + " bytes");
 	o.sizes = *sz;
 	o.rate = c.rate;
+	if (!c.schedule.empty()) {
+		auto s = parse_rate_schedule(c.schedule);
+		if (!s)
+			throw UsageError("--rate-schedule: expected RATE:SECONDS[,RATE:SECONDS...] with "
+					 "positive numbers, got '" + c.schedule + "'");
+		o.schedule = *s;
+		o.frames = schedule_frames(*s);
+		if (o.frames == 0)
+			throw UsageError("--rate-schedule: offers no frame");
+	}
 	o.batch = c.batch;
 	o.window = c.window;
 	o.exit_cost_ns = c.exit_cost_ns;
