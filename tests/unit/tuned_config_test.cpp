@@ -1,5 +1,5 @@
-#include "args.h"
-#include "config.h"
+#include "tuned_args.h"
+#include "tuned_config.h"
 
 #include <gtest/gtest.h>
 

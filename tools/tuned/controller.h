@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "config.h"
+#include "tuned_config.h"
 #include "control_law.h"
 
 namespace lwvhost::tuned {

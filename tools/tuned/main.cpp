@@ -14,7 +14,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "args.h"
+#include "tuned_args.h"
 #include "client/backend.h"
 #include "client/genl.h"
 #include "controller.h"

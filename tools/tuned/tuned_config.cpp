@@ -1,4 +1,4 @@
-#include "config.h"
+#include "tuned_config.h"
 
 #include <algorithm>
 #include <cerrno>

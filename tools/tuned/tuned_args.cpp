@@ -1,8 +1,8 @@
-#include "args.h"
+#include "tuned_args.h"
 
 #include <CLI/CLI.hpp>
 
-#include "config.h"
+#include "tuned_config.h"
 
 namespace lwvhost::tuned {
 
