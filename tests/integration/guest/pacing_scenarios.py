@@ -176,6 +176,7 @@ def idle():
                         "mode": info["tx_mode"]})
         time.sleep(0.05)
     doc = json.loads(p.stdout.read())
+    doc["rc"] = p.wait()
     set_defaults()
     emit("idle", {"interval_us": interval, "idle_polls": idle_polls,
                   "samples": samples, "vnet": summary(doc)})
@@ -224,6 +225,7 @@ def flap(seconds=20.0, rate_hz=1000):
     for fd in fds.values():
         os.close(fd)
     doc = json.loads(p.stdout.read())
+    doc["rc"] = p.wait()
 
     # Close with a non-zero interval while polling: the release must be prompt.
     set_defaults(tx_poll_interval_us=1000, rx_poll_interval_us=1000,
