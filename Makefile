@@ -38,7 +38,7 @@ endif
 
 KSOURCES := Kbuild compat include vhost vhost_net
 
-.PHONY: all modules tools unit check check-unit check-guest check-vm demo style clean deps trace \
+.PHONY: all modules tools unit check check-unit check-guest check-vm demo style clean deps trace bench \
 	install uninstall dkms-install dkms-uninstall check-dkms
 
 all: modules tools
@@ -81,6 +81,11 @@ style:
 
 trace: tools
 	tools/trace/record-samples $(TRACE_ARGS)
+
+# Pacing sweep vs stock (CSV, SVG, Markdown into docs/bench/); BENCH_KERNELS
+# picks the kernels, SWEEP_ARGS is passed to tools/bench/sweep-in-vm.
+bench: modules tools
+	tools/bench/pacing-sweep $(BENCH_KERNELS)
 
 clean:
 	rm -rf $(BUILD)

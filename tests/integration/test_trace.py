@@ -2,7 +2,8 @@
 
 Host side: the CLI's exit codes and outputs on the crafted fixtures.
 In the VM (both kernels): record a fresh function_graph trace of stock
-vhost_net under a short vnet workload and analyse it.
+vhost_net, and one of lwvhost with pacing on, under a short vnet workload
+and analyse them.
 """
 
 import json
@@ -139,3 +140,53 @@ def test_record_and_analyse_stock(vm):
     assert 0 < w["latency_ns"]["p50"] < 10**9
     assert j["context_switches"]["total"] >= 1
     assert j["context_switches"]["into_vhost"] >= 1
+
+
+POLL_US, IDLE_POLLS = 50, 8
+
+
+def test_record_and_analyse_lwvhost_paced(vm):
+    """lwvhost with tx/rx poll mode on: the analyser finds the lwvhost
+    passes, counts every packet, and counts the poll-timer wakeups apart."""
+    vnet = ROOT / "build" / "bin" / "vnet"
+    assert vnet.exists(), "build/bin/vnet missing: run `make tools`"
+    out = "/tmp/trace.txt"
+    g = "grep -cE"
+    res = vm.run(
+        f"tools/trace/record --backend lwvhost --abstime "
+        f"--param tx_poll_interval_us={POLL_US} --param rx_poll_interval_us={POLL_US} "
+        f"--param tx_idle_polls={IDLE_POLLS} --param rx_idle_polls={IDLE_POLLS} "
+        f"--out {out} -- "
+        f"sh -c 'set -e; {vnet} tx --frames {TX_FRAMES}; {vnet} rr --frames {RR}' "
+        f"&& echo TIMERS=$({g} ' vhost_pace_poll_timer_fn \\[vhost\\]\\(\\) \\{{' {out}) "
+        f"&& echo PASSES=$({g} ' vhost_net_(tx|rx)_(kick|sock) \\[vhost_net\\]\\(\\) \\{{' {out}) "
+        f"&& echo HANDLE=$({g} ' vhost_net_handle_(tx|rx) \\[vhost_net\\]\\(\\)' {out}) "
+        f"&& {TRACE} --profile lwvhost --json {out} > /tmp/a.json "
+        f"&& echo JSON-BEGIN && cat /tmp/a.json && echo JSON-END",
+        timeout=240)
+    assert res.rc == 0, res.output[-3000:]
+    assert f"tx_poll_interval_us = {POLL_US}" in res.output
+    j = json.loads(res.output.split("JSON-BEGIN", 1)[1].split("JSON-END", 1)[0])
+    timers = int(re.search(r"TIMERS=(\d+)", res.output).group(1))
+    passes = int(re.search(r"PASSES=(\d+)", res.output).group(1))
+    handle = int(re.search(r"HANDLE=(\d+)", res.output).group(1))
+
+    info = j["trace"]
+    assert info["unknown_lines"] == 0 and info["lost_events"] == 0
+    assert info["open_calls"] == 0 and info["truncated_calls"] == 0, info
+    tx, rx = j["passes"]["tx"], j["passes"]["rx"]
+    assert tx["packets"] == TX_FRAMES + RR, tx
+    assert rx["packets"] == RR, rx
+    # Every pass is one work-function run, and each runs one handle_*.
+    assert tx["passes"] + rx["passes"] == passes == handle
+    # Each direction that moved something polled on, and went back to
+    # event mode only after IDLE_POLLS empty polls: at least that many
+    # empty passes, each brought by the poll timer.
+    assert tx["empty"] >= IDLE_POLLS and rx["empty"] >= IDLE_POLLS, (tx, rx)
+    w = j["wakeups"]
+    assert w["timer_wakeups"] == timers == w["by_function"]["vhost_pace_poll_timer_fn"]
+    assert timers >= 2 * IDLE_POLLS
+    assert w["timer_only_passes"] >= 1
+    # Every run of a work function was queued by a traced wakeup (a
+    # wakeup may find its work already queued, so not the converse).
+    assert 1 <= w["handler_runs"] <= w["wakeups"], w

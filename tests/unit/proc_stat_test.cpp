@@ -84,3 +84,35 @@ TEST(FindVhostWorker, NoneWhenAbsent)
 {
 	EXPECT_FALSE(find_vhost_worker(9999, kProc));
 }
+
+TEST(LocateVhostWorker, TrustsTheKernelsTidOnlyIfItIsTheWorker)
+{
+	auto w = locate_vhost_worker(4242, 4250, kProc);  // thread of the owner
+	ASSERT_TRUE(w);
+	EXPECT_EQ(w->pid, 4242);
+	EXPECT_EQ(w->tid, 4250);
+	w = locate_vhost_worker(5000, 777, kProc);  // kthread (6.1)
+	ASSERT_TRUE(w);
+	EXPECT_EQ(w->pid, 777);
+	EXPECT_EQ(w->tid, 777);
+	// A tid that is not "vhost-<owner>" (stale, or 0 = not reported) falls
+	// back to the search.
+	for (int tid : {4242, 0, 31337}) {
+		w = locate_vhost_worker(4242, tid, kProc);
+		ASSERT_TRUE(w) << tid;
+		EXPECT_EQ(w->tid, 4250) << tid;
+	}
+	EXPECT_FALSE(locate_vhost_worker(9999, 4250, kProc));
+}
+
+TEST(Comm, ParsedAndRead)
+{
+	EXPECT_EQ(parse_comm("qemu-system-x86\n"), "qemu-system-x86");
+	EXPECT_EQ(parse_comm("vnet"), "vnet");
+	EXPECT_FALSE(parse_comm(""));
+	EXPECT_FALSE(parse_comm("\n"));
+	EXPECT_FALSE(parse_comm("a-name-longer-than-15\n"));
+	EXPECT_EQ(read_comm(4242, kProc), "qemu-system-x86");
+	EXPECT_EQ(read_comm(5000, kProc), "my prog (x) ");
+	EXPECT_FALSE(read_comm(9999, kProc));
+}

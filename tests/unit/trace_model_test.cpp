@@ -285,3 +285,76 @@ TEST(TraceModel, EmptyInput)
 	EXPECT_EQ(t.events(), 0u);
 	EXPECT_EQ(t.unknown_lines(), 0u);
 }
+
+// An hrtimer firing while vhost_translate returns (depth already dropped,
+// return event not yet written): the kernel prints the interrupt's calls at
+// vhost_translate's depth, before its `}` (as in
+// tracefile-samples/lwvhost-6.1-vnet-poll50-*).
+TEST(TraceModel, InterruptDuringReturnBecomesChild)
+{
+	const char *with_tail =
+		" 0)               |  get() {\n"
+		" 0)               |    translate() {\n"
+		" 0)               |    timer_fn() {\n"
+		" 0)   1.883 us    |      queue();\n"
+		" 0)   6.092 us    |    }\n"
+		" 0)   1.513 us    |    } /* translate */\n"
+		" 0)   0.500 us    |    map();\n"
+		" 0) + 28.424 us   |  }\n";
+	for (bool tail : {true, false}) {
+		SCOPED_TRACE(tail);
+		std::string text = with_tail;
+		if (!tail)
+			text.replace(text.find(" /* translate */"), 16, "");
+		Trace t = build_trace(text);
+		ASSERT_EQ(t.frames.size(), 5u);
+		EXPECT_EQ(t.displaced_returns, 1u);
+		const Frame &tr = one(t, "translate");
+		EXPECT_FALSE(tr.open);
+		EXPECT_FALSE(tr.start_truncated);
+		EXPECT_EQ(tr.dur_ns, 1513u);
+		EXPECT_EQ(parent_name(t, tr), "get");
+		EXPECT_EQ(parent_name(t, one(t, "timer_fn")), "translate");
+		EXPECT_EQ(parent_name(t, one(t, "queue")), "timer_fn");
+		EXPECT_EQ(parent_name(t, one(t, "map")), "get");
+		EXPECT_EQ(one(t, "get").children.size(), 2u);
+		for (const auto &f : t.frames) {
+			EXPECT_FALSE(f.open) << f.func;
+			EXPECT_FALSE(f.start_truncated) << f.func;
+		}
+	}
+}
+
+// The same at the outermost level, with a leaf as the interrupt's call.
+TEST(TraceModel, InterruptDuringReturnAtDepthZero)
+{
+	Trace t = build_trace(
+		" 1)               |  worker() {\n"
+		" 1)   2.000 us    |    work();\n"
+		" 1)   3.000 us    |  timer_fn();\n"
+		" 1) + 10.000 us   |  }\n"
+		" 1)   1.000 us    |  next();\n");
+	EXPECT_EQ(t.displaced_returns, 1u);
+	const Frame &w = one(t, "worker");
+	EXPECT_EQ(w.dur_ns, 10000u);
+	EXPECT_EQ(w.children.size(), 2u);
+	EXPECT_EQ(parent_name(t, one(t, "timer_fn")), "worker");
+	EXPECT_EQ(one(t, "next").parent, -1);
+	EXPECT_EQ(t.roots().size(), 2u);
+}
+
+// A return that names another function is not the displaced call's: the
+// displaced call stays never-returned, the return has no entry.
+TEST(TraceModel, DisplacedCallNotClosedByOtherReturn)
+{
+	Trace t = build_trace(
+		" 0)               |  a() {\n"
+		" 0)               |    b() {\n"
+		" 0)   1.000 us    |    c();\n"
+		" 0)   2.000 us    |    } /* x */\n"
+		" 0)   9.000 us    |  } /* a */\n");
+	EXPECT_EQ(t.displaced_returns, 0u);
+	EXPECT_TRUE(one(t, "b").open);
+	EXPECT_TRUE(one(t, "x").start_truncated);
+	EXPECT_EQ(one(t, "a").dur_ns, 9000u);
+}

@@ -27,13 +27,13 @@ std::pair<double, double> Plant::steady(uint32_t interval_us) const
 
 Sample Plant::measure(uint32_t interval_us, double period_s)
 {
-	std::normal_distribution<double> n(1.0, p_.noise);
+	std::normal_distribution<double> n_cost(1.0, p_.noise), n_pps(1.0, p_.pps_noise);
 	auto [thr, cost] = steady(interval_us);
 	Sample s;
 	s.period_s = period_s;
 	s.interval_us = interval_us;
-	s.packets = std::max(0.0, thr * period_s * n(rng_));
-	s.worker_cpu_ns = std::max(0.0, s.packets * cost * n(rng_));
+	s.packets = std::max(0.0, thr * period_s * n_pps(rng_));
+	s.worker_cpu_ns = std::max(0.0, s.packets * cost * n_cost(rng_));
 	return s;
 }
 

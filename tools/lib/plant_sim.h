@@ -20,7 +20,11 @@ struct PlantParams {
 	double wake_ns = 12000;  // CPU per worker wakeup (schedule, mm switch)
 	double poll_ns = 2000;   // CPU per poll pass beyond the wakeup
 	double ring = 256;       // descriptors: the most one pass can take
-	double noise = 0.03;     // relative sd of measurements
+	// Relative sd of a period's measurements. CPU per packet varies with
+	// caches, interference and tick accounting; packet counts are exact
+	// counters, so their noise is only the offered load's own jitter.
+	double noise = 0.03;      // CPU per packet
+	double pps_noise = 0.01;  // packets per period
 };
 
 class Plant {

@@ -144,4 +144,34 @@ std::optional<TaskId> find_vhost_worker(int owner_pid, const std::string &root)
 	return std::nullopt;
 }
 
+std::optional<TaskId> locate_vhost_worker(int owner_pid, int worker_tid,
+					  const std::string &root)
+{
+	if (worker_tid > 0) {
+		const std::string name = "vhost-" + std::to_string(owner_pid);
+		for (int pid : {owner_pid, worker_tid}) {
+			auto st = read_task_stat(pid, worker_tid, root);
+			if (st && st->comm == name)
+				return TaskId{pid, worker_tid};
+		}
+	}
+	return find_vhost_worker(owner_pid, root);
+}
+
+std::optional<std::string> parse_comm(std::string_view text)
+{
+	if (!text.empty() && text.back() == '\n')
+		text.remove_suffix(1);
+	// TASK_COMM_LEN is 16 including the terminator.
+	if (text.empty() || text.size() > 15 || text.find('\n') != std::string_view::npos)
+		return std::nullopt;
+	return std::string(text);
+}
+
+std::optional<std::string> read_comm(int pid, const std::string &root)
+{
+	auto text = slurp(root + "/" + std::to_string(pid) + "/comm");
+	return text ? parse_comm(*text) : std::nullopt;
+}
+
 }  // namespace lwvhost

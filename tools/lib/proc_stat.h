@@ -56,4 +56,15 @@ struct TaskId {
 std::optional<TaskId> find_vhost_worker(int owner_pid,
 					const std::string &root = "/proc");
 
+// The worker the kernel names by tid (lwvhost reports worker_tid): a thread
+// of the owner (6.4+) or a kernel thread (6.1), accepted only if its comm is
+// "vhost-<owner_pid>". Without a tid (0) or if that task is not it, falls
+// back to find_vhost_worker.
+std::optional<TaskId> locate_vhost_worker(int owner_pid, int worker_tid,
+					  const std::string &root = "/proc");
+
+// /proc/<pid>/comm without the trailing newline.
+std::optional<std::string> parse_comm(std::string_view text);
+std::optional<std::string> read_comm(int pid, const std::string &root = "/proc");
+
 }  // namespace lwvhost

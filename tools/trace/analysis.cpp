@@ -9,20 +9,30 @@ namespace lwvhost::trace {
 namespace {
 
 // One table for the built-in profiles: Linux's vhost_net (6.1 and 6.12
-// names) and lwvhost's. A row belongs to the profiles named in `in`.
+// names) and lwvhost's (checked against recordings of both in
+// tracefile-samples/). A row belongs to the profiles named in `in`.
 struct PassRow {
 	const char *func, *kind, *in;
 };
 const PassRow kPassRows[] = {
 	// Work functions the worker runs; the outermost one is the pass.
-	{"handle_tx_kick", "tx", "stock lwvhost"},
-	{"handle_tx_net", "tx", "stock lwvhost"},
-	{"handle_tx", "tx", "stock lwvhost"},
-	{"handle_tx_copy", "tx", "stock lwvhost"},
-	{"handle_tx_zerocopy", "tx", "stock lwvhost"},
-	{"handle_rx_kick", "rx", "stock lwvhost"},
-	{"handle_rx_net", "rx", "stock lwvhost"},
-	{"handle_rx", "rx", "stock lwvhost"},
+	{"handle_tx_kick", "tx", "stock"},
+	{"handle_tx_net", "tx", "stock"},
+	{"handle_tx", "tx", "stock"},
+	{"handle_tx_copy", "tx", "stock"},
+	{"handle_tx_zerocopy", "tx", "stock"},
+	{"handle_rx_kick", "rx", "stock"},
+	{"handle_rx_net", "rx", "stock"},
+	{"handle_rx", "rx", "stock"},
+	// lwvhost: *_kick run for a guest kick or a poll-timer expiry (both
+	// queue vq->poll.work), *_sock for a tap socket wakeup; each calls
+	// the pass proper, vhost_net_handle_{tx,rx}.
+	{"vhost_net_tx_kick", "tx", "lwvhost"},
+	{"vhost_net_tx_sock", "tx", "lwvhost"},
+	{"vhost_net_handle_tx", "tx", "lwvhost"},
+	{"vhost_net_rx_kick", "rx", "lwvhost"},
+	{"vhost_net_rx_sock", "rx", "lwvhost"},
+	{"vhost_net_handle_rx", "rx", "lwvhost"},
 };
 
 struct PacketRow {
@@ -31,10 +41,14 @@ struct PacketRow {
 const PacketRow kPacketRows[] = {
 	// TX: every descriptor chain the guest posted is fetched once; the
 	// final fetch that finds the ring empty translates nothing. (tun's
-	// sendmsg is called once per batch of up to 64 frames, so it does not
-	// count packets.)
+	// sendmsg is called once per batch of up to 64 frames in stock, so it
+	// does not count packets.)
 	{"tx", "vhost_get_vq_desc/translate_desc", "stock"},
+	// lwvhost maps every direct descriptor with vhost_vq_map_desc and an
+	// indirect table through vhost_vq_walk_indirect; the empty fetch
+	// calls neither.
 	{"tx", "vhost_vq_get_desc/vhost_vq_map_desc", "lwvhost"},
+	{"tx", "vhost_vq_get_desc/vhost_vq_walk_indirect", "lwvhost"},
 	// RX: one recvmsg on the tap socket per frame.
 	{"rx", "tun_recvmsg", "stock lwvhost"},
 	{"rx", "tap_recvmsg", "stock lwvhost"},
@@ -46,14 +60,27 @@ struct NameRow {
 const NameRow kWakeupRows[] = {
 	{"vhost_poll_wakeup", "stock lwvhost"},  // eventfd kick, socket ready
 	{"vhost_poll_queue", "stock lwvhost"},   // handler re-queues itself
-	{"vhost_work_queue", "stock lwvhost"},   // 6.1
+	{"vhost_work_queue", "stock lwvhost"},   // 6.1; lwvhost: flush, signal
 	{"vhost_vq_work_queue", "stock"},        // 6.12
 	{"vhost_worker_queue", "stock"},         // 6.12 (static, not inlined)
+};
+// hrtimer callbacks that queue work: the pacing poll timer (queues the
+// vq's handler, instead of a kick) and the coalescing release timer.
+const NameRow kTimerWakeupRows[] = {
+	{"vhost_pace_poll_timer_fn", "lwvhost"},
+	{"vhost_pace_signal_timer_fn", "lwvhost"},
+};
+// Wakeup calls inside these are not wakeups: lwvhost's open applies the
+// default pacing through the same setter knob writes use, which queues the
+// handlers, but the device has no worker yet, so nothing is queued.
+const NameRow kNoWakeupUnderRows[] = {
+	{"vhost_net_register", "lwvhost"},
 };
 const NameRow kOtherWorkRows[] = {
 	{"vhost_flush_work", "stock"},  // 6.1 and 6.12
 	{"vhost_attach_cgroups_work", "stock"},
 	{"vhost_flush_fn", "lwvhost"},
+	{"vhost_pace_signal_work_fn", "lwvhost"},  // held interrupt released
 };
 
 bool in_profile(const char *in, const std::string &name)
@@ -165,6 +192,12 @@ std::optional<Profile> builtin_profile(const std::string &name)
 	for (const auto &r : kWakeupRows)
 		if (in_profile(r.in, name))
 			p.wakeup_funcs.insert(r.func);
+	for (const auto &r : kTimerWakeupRows)
+		if (in_profile(r.in, name))
+			p.timer_wakeup_funcs.insert(r.func);
+	for (const auto &r : kNoWakeupUnderRows)
+		if (in_profile(r.in, name))
+			p.no_wakeup_under.insert(r.func);
 	for (const auto &r : kOtherWorkRows)
 		if (in_profile(r.in, name))
 			p.other_work_funcs.insert(r.func);
@@ -220,6 +253,7 @@ Analysis analyze(const Trace &t, const Profile &profile)
 	info.irqs = t.irq_enters;
 	info.comments = t.comments.size();
 	info.tail_mismatches = t.tail_mismatches;
+	info.displaced_returns = t.displaced_returns;
 
 	// ---- per function
 	struct Acc {
@@ -265,7 +299,11 @@ Analysis analyze(const Trace &t, const Profile &profile)
 		  });
 
 	// ---- worker passes, wakeups and other work (outermost calls only)
-	std::vector<std::pair<uint64_t, std::string>> wakeups;  // start, func
+	struct Wakeup {
+		uint64_t start;
+		bool timer;
+	};
+	std::vector<Wakeup> wakeups;
 	std::vector<std::pair<uint64_t, int>> handlers;  // start, pass index or -1
 	uint64_t wakeups_no_time = 0;
 	// Walk each tree once, remembering whether we are inside a pass or a
@@ -309,11 +347,15 @@ Analysis analyze(const Trace &t, const Profile &profile)
 				handlers.emplace_back(*f.start_ns, -1);
 			}
 		}
-		if (!in_wakeup && set_has(profile.wakeup_funcs, f.func)) {
+		if (set_has(profile.no_wakeup_under, f.func))
+			in_wakeup = true;
+		bool timer = set_has(profile.timer_wakeup_funcs, f.func);
+		if (!in_wakeup && (timer || set_has(profile.wakeup_funcs, f.func))) {
 			in_wakeup = true;
 			a.wakeups.by_func[std::string(base_name(f.func))]++;
+			a.wakeups.timer_wakeups += timer;
 			if (f.start_ns)
-				wakeups.emplace_back(*f.start_ns, f.func);
+				wakeups.push_back({*f.start_ns, timer});
 			else
 				wakeups_no_time++;
 		}
@@ -351,26 +393,30 @@ Analysis analyze(const Trace &t, const Profile &profile)
 	w.available = t.has_abstime;
 	if (w.available) {
 		std::stable_sort(wakeups.begin(), wakeups.end(),
-				 [](auto &l, auto &r) { return l.first < r.first; });
+				 [](auto &l, auto &r) { return l.start < r.start; });
 		std::stable_sort(handlers.begin(), handlers.end(),
 				 [](auto &l, auto &r) { return l.first < r.first; });
 		std::vector<uint64_t> lat, per_pass;
 		size_t wi = 0;
 		for (const auto &[start, pass] : handlers) {
 			size_t first = wi;
-			while (wi < wakeups.size() && wakeups[wi].first <= start)
-				wi++;
+			uint64_t timers = 0;
+			while (wi < wakeups.size() && wakeups[wi].start <= start)
+				timers += wakeups[wi++].timer;
 			uint64_t n = wi - first;
 			w.handler_runs++;
 			if (n > 0)
-				lat.push_back(start - wakeups[first].first);
+				lat.push_back(start - wakeups[first].start);
 			if (pass < 0)
 				continue;
 			Pass &p = a.passes[pass];
 			p.wakeups = n;
+			p.timer_wakeups = timers;
 			if (n > 0) {
-				p.wakeup_latency_ns = start - wakeups[first].first;
+				p.wakeup_latency_ns = start - wakeups[first].start;
 				w.woken_passes++;
+				if (timers == n)
+					w.timer_only_passes++;
 			} else {
 				w.unwoken_passes++;
 			}

@@ -28,6 +28,12 @@ struct Profile {
 	// Calls that queue work for the worker (outermost only, so a wakeup
 	// that queues through a second listed function counts once).
 	std::set<std::string> wakeup_funcs;
+	// Timer callbacks that queue work (lwvhost's pacing hrtimers): counted
+	// as wakeups like the above, and also on their own.
+	std::set<std::string> timer_wakeup_funcs;
+	// Wakeup calls made inside these functions are not counted (they
+	// cannot queue anything, e.g. before the device has a worker).
+	std::set<std::string> no_wakeup_under;
 	// Other work functions the worker runs: they take pending wakeups too
 	// but are not passes (flush work).
 	std::set<std::string> other_work_funcs;
@@ -67,6 +73,7 @@ struct Pass {
 	bool complete = false;  // whole subtree in the trace
 	uint64_t packets = 0;
 	uint64_t wakeups = 0;   // wakeups pending when it started (abstime)
+	uint64_t timer_wakeups = 0;  // how many of them were timer callbacks
 	std::optional<uint64_t> wakeup_latency_ns;  // since the first of them
 };
 
@@ -84,9 +91,11 @@ struct PassKindStats {
 struct WakeupStats {
 	bool available = false;  // needs funcgraph-abstime
 	uint64_t wakeups = 0;
+	uint64_t timer_wakeups = 0;  // of those, timer callbacks
 	uint64_t handler_runs = 0;  // passes + other work runs
 	uint64_t woken_passes = 0;
 	uint64_t unwoken_passes = 0;  // no pending wakeup (re-poll, batch)
+	uint64_t timer_only_passes = 0;  // woken, all pending wakeups timers
 	uint64_t unconsumed = 0;      // wakeups after the last handler run
 	double wakeups_per_pass = 0;
 	Dist latency;  // ns, first pending wakeup -> handler start
@@ -116,6 +125,7 @@ struct TraceInfo {
 	uint64_t irqs = 0;
 	uint64_t comments = 0;
 	uint64_t tail_mismatches = 0;
+	uint64_t displaced_returns = 0;  // interrupts during a return (model.h)
 };
 
 struct Analysis {

@@ -23,10 +23,11 @@ int usage_error(const std::string &msg)
 }
 
 struct Overrides {
-	std::vector<std::string> pass, packet, wakeup;
+	std::vector<std::string> pass, packet, wakeup, timer_wakeup;
 };
 
-// Applies --pass/--packet/--wakeup; each replaces the profile's set.
+// Applies --pass/--packet/--wakeup/--timer-wakeup; each replaces the
+// profile's set.
 bool apply_overrides(Profile &p, const Overrides &o, std::string *err)
 {
 	if (!o.pass.empty()) {
@@ -53,7 +54,11 @@ bool apply_overrides(Profile &p, const Overrides &o, std::string *err)
 	}
 	if (!o.wakeup.empty())
 		p.wakeup_funcs = std::set<std::string>(o.wakeup.begin(), o.wakeup.end());
-	if (!o.pass.empty() || !o.packet.empty() || !o.wakeup.empty())
+	if (!o.timer_wakeup.empty())
+		p.timer_wakeup_funcs = std::set<std::string>(o.timer_wakeup.begin(),
+							     o.timer_wakeup.end());
+	if (!o.pass.empty() || !o.packet.empty() || !o.wakeup.empty() ||
+	    !o.timer_wakeup.empty())
 		p.name += "+custom";
 	return true;
 }
@@ -117,6 +122,10 @@ int main(int argc, char **argv)
 	app.add_option("--wakeup", ov.wakeup,
 		       "FUNC: a call that wakes the worker (repeatable; replaces "
 		       "the profile's list)")->allow_extra_args(false);
+	app.add_option("--timer-wakeup", ov.timer_wakeup,
+		       "FUNC: a timer callback that wakes the worker, counted "
+		       "apart (repeatable; replaces the profile's list)")
+		->allow_extra_args(false);
 
 	try {
 		app.parse(argc, argv);

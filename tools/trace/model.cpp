@@ -166,10 +166,74 @@ void TraceBuilder::attach(int task, int idx)
 		st.pending.clear();
 }
 
+// Unwinds for a call printed at line.depth; remembers an open call at that
+// very depth that the new call displaces.
+void TraceBuilder::unwind_for_call(int task, const Line &line)
+{
+	TaskState &st = states_[task];
+	if (line.depth >= 0 && !st.stack.empty()) {
+		const Frame &top = t_.frames[st.stack.back()];
+		if (top.depth == line.depth)
+			st.displaced = st.stack.back();
+		else if (top.depth > line.depth)
+			st.displaced = -1;
+	}
+	if (st.displaced >= 0 && line.depth >= 0 &&
+	    line.depth < t_.frames[st.displaced].depth)
+		st.displaced = -1;
+	unwind_to(task, line.depth < 0 ? -2 : line.depth - 1);
+}
+
+// A return at a depth where nothing is open, right after an open call at
+// that depth was displaced by calls printed at its depth: an interrupt
+// ran while it returned. The return is its, and the calls printed since
+// (the interrupt's, at its depth) become its children.
+bool TraceBuilder::return_of_displaced(int task, const Line &line)
+{
+	TaskState &st = states_[task];
+	int d = st.displaced;
+	st.displaced = -1;
+	if (d < 0 || line.depth < 0)
+		return false;
+	Frame &f = t_.frames[d];
+	if (!f.open || f.depth != line.depth ||
+	    (!line.func.empty() && line.func != f.func))
+		return false;
+	int parent_now = st.stack.empty() ? -1 : st.stack.back();
+	if (f.parent != parent_now)
+		return false;
+	std::vector<int> moved;
+	for (size_t i = size_t(d) + 1; i < t_.frames.size(); i++) {
+		const Frame &g = t_.frames[i];
+		if (g.task == task && g.parent == f.parent && g.depth == f.depth)
+			moved.push_back(int(i));
+	}
+	if (f.parent >= 0) {
+		auto &kids = t_.frames[f.parent].children;
+		kids.erase(std::remove_if(kids.begin(), kids.end(), [&](int k) {
+			return std::find(moved.begin(), moved.end(), k) != moved.end();
+		}), kids.end());
+	} else {
+		auto &pend = st.pending;
+		pend.erase(std::remove_if(pend.begin(), pend.end(), [&](int k) {
+			return std::find(moved.begin(), moved.end(), k) != moved.end();
+		}), pend.end());
+	}
+	for (int k : moved) {
+		t_.frames[k].parent = d;
+		f.children.push_back(k);
+	}
+	f.dur_ns = line.duration_ns;
+	f.end_ns = line.abstime_ns;
+	f.open = false;
+	t_.displaced_returns++;
+	return true;
+}
+
 void TraceBuilder::on_entry(const Line &line)
 {
 	int task = current_task(line);
-	unwind_to(task, line.depth < 0 ? -2 : line.depth - 1);
+	unwind_for_call(task, line);
 	int idx = new_frame(line, task);
 	Frame &f = t_.frames[idx];
 	f.start_ns = line.abstime_ns;
@@ -181,7 +245,7 @@ void TraceBuilder::on_entry(const Line &line)
 void TraceBuilder::on_leaf(const Line &line)
 {
 	int task = current_task(line);
-	unwind_to(task, line.depth < 0 ? -2 : line.depth - 1);
+	unwind_for_call(task, line);
 	int idx = new_frame(line, task);
 	Frame &f = t_.frames[idx];
 	f.leaf = true;
@@ -205,10 +269,15 @@ void TraceBuilder::on_exit(const Line &line)
 			top.dur_ns = line.duration_ns;
 			top.end_ns = line.abstime_ns;
 			top.open = false;
+			if (st.displaced >= 0 && top.depth >= 0 &&
+			    top.depth < t_.frames[st.displaced].depth)
+				st.displaced = -1;
 			st.stack.pop_back();
 			return;
 		}
 	}
+	if (return_of_displaced(task, line))
+		return;
 	// A return whose entry is not in the buffer.
 	int idx = new_frame(line, task);
 	{

@@ -7,7 +7,10 @@
 // calls correctly. The indentation (call depth) repairs what the ring buffer
 // lost: a return whose entry fell off the start of the buffer becomes a
 // "start-truncated" frame that adopts the calls seen before it, and calls
-// whose return never came are "open".
+// whose return never came are "open". An interrupt that arrives while a
+// call is returning (after the depth was dropped, before the return event
+// was written) prints its calls at the returning call's depth, before that
+// call's `}`; those calls become its children.
 #pragma once
 
 #include "line.h"
@@ -76,6 +79,7 @@ struct Trace {
 	bool has_abstime = false, has_cpu = false, has_proc = false;
 	bool has_duration = false, has_tail = false;
 	uint64_t tail_mismatches = 0;  // "} /* f */" closing a call to g
+	uint64_t displaced_returns = 0;  // returns after an interrupt's calls
 	std::optional<uint64_t> first_ns, last_ns;
 	std::vector<int> cpus;
 
@@ -93,6 +97,9 @@ private:
 	struct TaskState {
 		std::vector<int> stack;    // open frames, innermost last
 		std::vector<int> pending;  // finished roots above depth 0
+		// The frame an entry or leaf at its own depth last closed as
+		// never returned: its return may still come (see on_exit).
+		int displaced = -1;
 	};
 	struct CpuState {
 		int task = -1;
@@ -104,6 +111,8 @@ private:
 	int continuing_task(const Line &line);
 	bool merge_placeholder(int placeholder, int known);
 	void unwind_to(int task, int depth);
+	void unwind_for_call(int task, const Line &line);
+	bool return_of_displaced(int task, const Line &line);
 	int new_frame(const Line &line, int task);
 	void attach(int task, int frame);
 	void on_entry(const Line &line);

@@ -149,9 +149,13 @@ std::string render_table(const Analysis &a, const ReportOptions &opt)
 		o << ")";
 	}
 	o << "\n";
+	if (w.timer_wakeups)
+		o << "  timer wakeups " << w.timer_wakeups << ", kicks and socket wakeups "
+		  << w.wakeups - w.timer_wakeups << "\n";
 	if (w.available) {
 		o << "  per pass " << fmt("%.2f", w.wakeups_per_pass) << ", passes woken "
-		  << w.woken_passes << ", started without a wakeup " << w.unwoken_passes
+		  << w.woken_passes << " (by timers only " << w.timer_only_passes
+		  << "), started without a wakeup " << w.unwoken_passes
 		  << ", handler runs " << w.handler_runs << "\n";
 		o << "  wakeup -> handler latency us: p50 " << fmt_us(w.latency.p50)
 		  << "  p99 " << fmt_us(w.latency.p99) << "  max " << fmt_us(w.latency.max)
@@ -215,7 +219,7 @@ std::string render_passes_csv(const Analysis &a)
 {
 	std::ostringstream o;
 	o << "index,kind,function,cpu,start_ns,duration_ns,complete,packets,"
-	     "wakeups,wakeup_latency_ns\n";
+	     "wakeups,wakeup_latency_ns,timer_wakeups\n";
 	for (size_t i = 0; i < a.passes.size(); i++) {
 		const Pass &p = a.passes[i];
 		o << i << ',' << p.kind << ',' << csv_field(p.func) << ',' << p.cpu << ','
@@ -223,7 +227,7 @@ std::string render_passes_csv(const Analysis &a)
 		  << (p.dur_ns ? std::to_string(*p.dur_ns) : "") << ','
 		  << (p.complete ? 1 : 0) << ',' << p.packets << ',' << p.wakeups << ','
 		  << (p.wakeup_latency_ns ? std::to_string(*p.wakeup_latency_ns) : "")
-		  << "\n";
+		  << ',' << p.timer_wakeups << "\n";
 	}
 	return o.str();
 }
@@ -251,6 +255,7 @@ json to_json(const Analysis &a)
 		{"truncated_calls", i.truncated_frames}, {"lost_events", i.lost_events},
 		{"irqs", i.irqs}, {"comments", i.comments},
 		{"tail_mismatches", i.tail_mismatches},
+		{"interrupted_returns", i.displaced_returns},
 	};
 	json funcs = json::array();
 	for (const auto &f : a.functions)
@@ -267,10 +272,11 @@ json to_json(const Analysis &a)
 				  {"by_function", k.by_func}};
 	const WakeupStats &w = a.wakeups;
 	json wake = {{"available", w.available}, {"wakeups", w.wakeups},
-		     {"by_function", w.by_func}};
+		     {"timer_wakeups", w.timer_wakeups}, {"by_function", w.by_func}};
 	if (w.available) {
 		wake["handler_runs"] = w.handler_runs;
 		wake["woken_passes"] = w.woken_passes;
+		wake["timer_only_passes"] = w.timer_only_passes;
 		wake["unwoken_passes"] = w.unwoken_passes;
 		wake["unconsumed"] = w.unconsumed;
 		wake["wakeups_per_pass"] = w.wakeups_per_pass;
@@ -325,9 +331,19 @@ std::vector<DiffRow> summary_rows(const Analysis &a, const Analysis &b)
 	}
 	rows.push_back({"wakeups", double(a.wakeups.wakeups), double(b.wakeups.wakeups),
 			false});
+	rows.push_back({"timer wakeups", double(a.wakeups.timer_wakeups),
+			double(b.wakeups.timer_wakeups), false});
+	rows.push_back({"kick/socket wakeups",
+			double(a.wakeups.wakeups - a.wakeups.timer_wakeups),
+			double(b.wakeups.wakeups - b.wakeups.timer_wakeups), false});
 	if (a.wakeups.available || b.wakeups.available) {
 		rows.push_back({"wakeups per pass", a.wakeups.wakeups_per_pass,
 				b.wakeups.wakeups_per_pass, false});
+		rows.push_back({"passes woken by timers only",
+				double(a.wakeups.timer_only_passes),
+				double(b.wakeups.timer_only_passes), false});
+		rows.push_back({"passes without a wakeup", double(a.wakeups.unwoken_passes),
+				double(b.wakeups.unwoken_passes), false});
 		rows.push_back({"wakeup latency p50 us", double(a.wakeups.latency.p50),
 				double(b.wakeups.latency.p50), true});
 		rows.push_back({"wakeup latency p99 us", double(a.wakeups.latency.p99),

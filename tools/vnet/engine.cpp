@@ -1,6 +1,8 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -405,10 +407,14 @@ bool Engine::host_send()
 
 uint64_t Engine::due_count(uint64_t now) const
 {
-	if (o_.rate <= 0)
-		return UINT64_MAX;
 	double elapsed = double(now - t_start_) / 1e9;
-	auto due = uint64_t(elapsed * o_.rate) + 1;
+	uint64_t due;
+	if (!o_.schedule.empty())
+		due = uint64_t(offered_by(o_.schedule, elapsed)) + 1;
+	else if (o_.rate > 0)
+		due = uint64_t(elapsed * o_.rate) + 1;
+	else
+		return UINT64_MAX;
 	return due > sent_ ? due - sent_ : 0;
 }
 
@@ -503,7 +509,8 @@ void Engine::wait(uint64_t timeout_ns)
 	}
 	take_interrupts(kRxQ);
 	take_interrupts(kTxQ);
-	rx.disable_cb();
+	if (!o_.rx_irq_always)
+		rx.disable_cb();
 	tx.disable_cb();
 }
 
@@ -554,7 +561,10 @@ void Engine::run()
 	rtts_.reserve(o_.mode == Mode::rr ? o_.frames : 0);
 
 	// Start quiet: callbacks are armed only when going to sleep.
-	dev_->queue(kRxQ).disable_cb();
+	if (o_.rx_irq_always)
+		dev_->queue(kRxQ).enable_cb();
+	else
+		dev_->queue(kRxQ).disable_cb();
 	dev_->queue(kTxQ).disable_cb();
 	post_rx();
 	flush(kRxQ);
@@ -593,8 +603,11 @@ void Engine::run()
 				}
 				uint64_t sleep = std::min<uint64_t>(timeout - (now - last_progress) + 1,
 								    100000000ull);
-				if (o_.rate > 0 && sent_ < o_.frames) {
-					auto next = t_start_ + uint64_t(double(sent_) * 1e9 / o_.rate);
+				if ((o_.rate > 0 || !o_.schedule.empty()) && sent_ < o_.frames) {
+					const double due_s = o_.schedule.empty()
+								     ? double(sent_) / o_.rate
+								     : due_time(o_.schedule, sent_);
+					auto next = t_start_ + uint64_t(due_s * 1e9);
 					sleep = std::min<uint64_t>(sleep, next > now ? next - now : 0);
 				}
 				wait(sleep);
@@ -615,6 +628,9 @@ void Engine::run()
 		}
 	}
 	r_.duration_s = double(t_end - t_start_) / 1e9;
+	// Idle but attached, so pacing tests can watch the backend fall back.
+	if (o_.linger_ms)
+		std::this_thread::sleep_for(std::chrono::milliseconds(o_.linger_ms));
 	finish();
 }
 

@@ -11,6 +11,7 @@
 #include "device.h"
 #include "features.h"
 #include "payload.h"
+#include "rate.h"
 #include "stats.h"
 
 namespace vnet {
@@ -23,10 +24,16 @@ struct RunOptions {
 	uint64_t frames = 10000;
 	SizeSpec sizes{64, 64};
 	double rate = 0;	    // frames (rr: transactions) per second, 0 = flat out
+	RateSchedule schedule;	    // if not empty: replaces rate (and frames)
 	unsigned batch = 0;	    // max frames per kick, 0 = as many as fit
 	unsigned window = 0;	    // frames in flight end to end, 0 = default
 	uint64_t exit_cost_ns = 0;  // spin per kick and per interrupt
 	uint64_t timeout_ms = 3000; // give up after this long without progress
+	uint64_t linger_ms = 0;	    // keep the device open and idle this long after the traffic
+	// Keep RX interrupts enabled all the time, like a guest whose NAPI poll
+	// re-arms them after every frame: the device is asked for a call per
+	// completion, which is what interrupt coalescing then cuts.
+	bool rx_irq_always = false;
 	// Selftest: post one TX buffer at an unmapped guest-physical address
 	// and expect the backend to report it on the TX err eventfd.
 	bool inject_bad_gpa = false;

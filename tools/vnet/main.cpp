@@ -20,13 +20,16 @@ struct Cli {
 	uint64_t frames = 10000;
 	std::string size = "64";
 	double rate = 0;
+	std::string schedule;
 	unsigned batch = 0, window = 0, ring = 256;
 	bool mrg = false, event_idx = false, indirect = false, legacy = false, v1 = false;
 	bool vhost_hdr = false, json = false;
 	unsigned hdr_len = 0;
 	size_t rx_buf = 512;
 	int sndbuf = 0;
-	uint64_t exit_cost_ns = 0, timeout_ms = 3000;
+	unsigned busyloop_us = 0;
+	uint64_t exit_cost_ns = 0, timeout_ms = 3000, linger_ms = 0;
+	bool rx_irq_always = false;
 	std::string device = "/dev/vhost-net";
 	std::string only;
 };
@@ -45,6 +48,15 @@ void add_common(CLI::App *sc, Cli &c)
 	sc->add_flag("--json", c.json, "machine-readable output");
 }
 
+void add_linger(CLI::App *sc, Cli &c)
+{
+	sc->add_option("--linger-ms", c.linger_ms,
+		       "after the traffic, keep the device attached and idle this long")
+		->check(CLI::Range(uint64_t{0}, uint64_t{600000}));
+	sc->add_flag("--rx-irq-always", c.rx_irq_always,
+		     "keep RX interrupts armed (a call per completion, as a guest re-arming after each poll)");
+}
+
 void add_traffic(CLI::App *sc, Cli &c)
 {
 	sc->add_option("--frames,-n", c.frames, "frames (rr: transactions)")
@@ -52,6 +64,11 @@ void add_traffic(CLI::App *sc, Cli &c)
 	sc->add_option("--size,-s", c.size, "UDP payload bytes, S or MIN-MAX (16..1472)");
 	sc->add_option("--rate", c.rate, "frames per second (0: as fast as possible)")
 		->check(CLI::NonNegativeNumber);
+	auto *sched = sc->add_option("--rate-schedule", c.schedule,
+				     "RATE:SECONDS[,RATE:SECONDS...]: load that changes over time "
+				     "(sets --frames; excludes --rate)");
+	sched->excludes(sc->get_option("--rate"));
+	sched->excludes(sc->get_option("--frames"));
 	sc->add_option("--batch", c.batch, "max frames per kick (0: as many as fit)");
 	sc->add_option("--window", c.window, "frames in flight end to end (default 256, rr 1)");
 	sc->add_option("--ring", c.ring, "virtqueue size (power of two, 2..32768)");
@@ -68,6 +85,9 @@ void add_traffic(CLI::App *sc, Cli &c)
 	sc->add_option("--rx-buf", c.rx_buf, "RX buffer bytes with --mrg-rxbuf");
 	sc->add_option("--sndbuf", c.sndbuf, "tap TUNSETSNDBUF bytes (0: tap default)")
 		->check(CLI::NonNegativeNumber);
+	sc->add_option("--busyloop-us", c.busyloop_us,
+		       "VHOST_SET_VRING_BUSYLOOP_TIMEOUT on both rings (us, 0: off)")
+		->check(CLI::Range(0u, 100000u));
 	add_common(sc, c);
 }
 
@@ -84,10 +104,22 @@ RunOptions to_options(const Cli &c, Mode m)
 				 std::to_string(kMaxUdpPayload) + " bytes");
 	o.sizes = *sz;
 	o.rate = c.rate;
+	if (!c.schedule.empty()) {
+		auto s = parse_rate_schedule(c.schedule);
+		if (!s)
+			throw UsageError("--rate-schedule: expected RATE:SECONDS[,RATE:SECONDS...] with "
+					 "positive numbers, got '" + c.schedule + "'");
+		o.schedule = *s;
+		o.frames = schedule_frames(*s);
+		if (o.frames == 0)
+			throw UsageError("--rate-schedule: offers no frame");
+	}
 	o.batch = c.batch;
 	o.window = c.window;
 	o.exit_cost_ns = c.exit_cost_ns;
 	o.timeout_ms = c.timeout_ms;
+	o.linger_ms = c.linger_ms;
+	o.rx_irq_always = c.rx_irq_always;
 	if (!ring_layout(c.ring, 4) || c.ring < 2)
 		throw UsageError("--ring: must be a power of two in 2..32768, got " + std::to_string(c.ring));
 	DeviceOptions &d = o.dev;
@@ -105,6 +137,7 @@ RunOptions to_options(const Cli &c, Mode m)
 		throw UsageError("--rx-buf: must be 64..65536 bytes");
 	d.mrg_buf = c.rx_buf;
 	d.sndbuf = c.sndbuf;
+	d.busyloop_us = c.busyloop_us;
 	d.vhost_path = c.device;
 	return o;
 }
@@ -169,8 +202,10 @@ int main(int argc, char **argv)
 	auto *rx = app.add_subcommand("rx", "host->guest UDP flood into RX buffers");
 	auto *rr = app.add_subcommand("rr", "request/response through a host UDP echo (RTT)");
 	auto *st = app.add_subcommand("selftest", "every feature combination briefly; exit 0 iff all pass");
-	for (auto *sc : {tx, rx, rr})
+	for (auto *sc : {tx, rx, rr}) {
 		add_traffic(sc, c);
+		add_linger(sc, c);
+	}
 	add_common(st, c);
 	st->add_option("--only", c.only, "run only cases whose label contains this");
 

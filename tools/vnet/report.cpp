@@ -55,6 +55,8 @@ nlohmann::json to_json(const RunResult &r)
 	j["frames"] = o.frames;
 	j["size"] = {{"min", o.sizes.min}, {"max", o.sizes.max}};
 	j["rate"] = o.rate > 0 ? nlohmann::json(o.rate) : nlohmann::json(nullptr);
+	j["rate_schedule"] = o.schedule.empty() ? nlohmann::json(nullptr)
+						: nlohmann::json(to_string(o.schedule));
 	j["batch"] = o.batch;
 	j["window"] = o.effective_window();
 	j["ring"] = o.dev.ring;

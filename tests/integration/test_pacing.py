@@ -1,0 +1,200 @@
+"""Pacing (poll intervals, idle fallback, coalescing) and its control
+surfaces, with vnet as the guest, on both kernels.
+
+Each test runs one scenario of guest/pacing_scenarios.py in a VM and asserts
+on the numbers it prints. Offered loads stay well below what vnet reaches
+under TCG, so every lost frame is a failure.
+"""
+
+import errno
+import json
+import statistics
+
+import pytest
+
+SCENARIOS = "tests/integration/guest/pacing_scenarios.py"
+
+# RR latency: a poll interval may add at most the interval itself plus a
+# margin to p99. Under TCG the p99 of identical runs varies by a factor of
+# two (13.2 ms, then 20.3 ms, then 10.8 ms seen back to back on 6.1), so
+# the margin is the baseline p99 itself, compared as medians of interleaved
+# rounds; on real hardware the benchmark (make bench) reports the real
+# numbers.
+RR_P99_MARGIN = 1.0
+
+
+_cache = {}
+
+
+def scenario(vm, name, timeout=300):
+    """Run one scenario per kernel (several tests share its results)."""
+    key = (vm.kernel, name)
+    if key not in _cache:
+        res = vm.run(f"python3 {SCENARIOS} {name}", timeout=timeout)
+        doc = res.tagged_json(f"PACING_{name.upper()}")
+        _cache[key] = (res.rc, doc, res.output[-3000:])
+    rc, doc, output = _cache[key]
+    assert rc == 0 and doc is not None, output
+    return doc
+
+
+def clean(run):
+    """vnet succeeded with every frame accounted for."""
+    assert run["ok"] and run["rc"] == 0, run.get("failures")
+    assert run["packets"] == run["frames"], run
+
+
+def test_interval_zero_behaves_like_stock(vm):
+    doc = scenario(vm, "parity")
+    for backend in ("stock", "lwvhost"):
+        for run in doc[backend].values():
+            clean(run)
+    # Kicks and interrupts per packet follow TCG timing: at 10,000 frames/s
+    # kicks per packet swing between 0.06 and 0.44 from run to run for
+    # either backend, so only loss is compared there. At 1,000 frames/s the
+    # worker mostly sleeps between frames and both backends run the same
+    # event-mode protocol; run-to-run spread there is up to ~1.8x (6.12 RX:
+    # 0.48 stock vs 0.26 ours, then 0.17 vs 0.19 on 6.1), so "comparable"
+    # is within 2.5x.
+    s, o = doc["stock"], doc["lwvhost"]
+    for key, metric in (("tx_slow", "kicks_per_packet"),
+                        ("rx_slow", "interrupts_per_packet")):
+        a, b = s[key][metric], o[key][metric]
+        assert a > 0.05 and b > 0.05, (key, a, b)
+        assert max(a, b) <= 2.5 * min(a, b), (key, a, b)
+
+
+def test_tx_poll_interval_cuts_kicks(vm):
+    doc = scenario(vm, "tx_poll")
+    event, poll = doc["0"], doc["50"]
+    clean(event)
+    clean(poll)
+    assert event["kicks_per_packet"] > 0
+    assert poll["kicks_per_packet"] * 10 <= event["kicks_per_packet"], \
+        (event["kicks_per_packet"], poll["kicks_per_packet"])
+
+
+def rx_signals_per_packet(run):
+    """Calls the device sent on the RX call eventfd, per frame."""
+    return run["queues"]["rx"]["signals"] / run["packets"]
+
+
+def test_coalesce_frames_cuts_interrupts(vm):
+    doc = scenario(vm, "coalesce")
+    off, on = doc["off"], doc["frames32"]
+    clean(off)
+    clean(on)
+    # The guest keeps RX interrupts armed (--rx-irq-always), so in event
+    # mode the device calls once per batch it completes (under TCG about
+    # one call per 15 frames at 5,000 frames/s). With 32 frames (and a
+    # 10 ms hold, which 32 frames at this rate never reach) it calls at most
+    # once per 32 completions, plus the last partial batch.
+    s_off, s_on = rx_signals_per_packet(off), rx_signals_per_packet(on)
+    assert s_on <= 1.5 / 32, s_on
+    assert s_on < s_off, (s_off, s_on)
+    assert off["queues"]["rx"]["missed_interrupts"] == 0
+    assert on["queues"]["rx"]["missed_interrupts"] == 0
+
+
+def median_p99_us(runs):
+    for run in runs:
+        clean(run)
+    return statistics.median(r["rtt_ns"]["p99"] for r in runs) / 1000
+
+
+def test_rr_latency_bound(vm):
+    doc = scenario(vm, "rr")
+    base = median_p99_us(doc["0"])
+    for interval in (50, 200):
+        p99 = median_p99_us(doc[str(interval)])
+        assert p99 <= base * (1 + RR_P99_MARGIN) + interval, (interval, base, p99)
+
+
+def test_idle_fallback_stops_timer(vm):
+    doc = scenario(vm, "idle")
+    clean(doc["vnet"])
+    samples = doc["samples"]
+    total = samples[-1]["packets"]
+    assert total == doc["vnet"]["frames"]
+    # The timer ran while traffic flowed ...
+    assert samples[-1]["timer_wakeups"] > 0
+    # ... and stops within idle_polls x interval once it stops (plus one
+    # sampling period and TCG slack).
+    quiet_after = doc["idle_polls"] * doc["interval_us"] / 1e6 + 0.5
+    t_done = next(s["t"] for s in samples if s["packets"] == total)
+    settled = [s for s in samples if s["t"] >= t_done + quiet_after]
+    assert len(settled) >= 10, "vnet did not linger long enough"
+    assert settled[0]["timer_wakeups"] == settled[-1]["timer_wakeups"], settled
+    assert all(s["mode"] == "event" for s in settled)
+
+
+def test_flapping_knobs_under_load(vm):
+    doc = scenario(vm, "flap", timeout=600)
+    clean(doc["vnet"])
+    assert not doc["refused"], doc["refused"]
+    # At least ~1 kHz on average over the 20 s flood (TCG may lag).
+    assert doc["writes"] >= 0.8 * 1000 * min(doc["elapsed_s"], 20), doc["writes"]
+    clean(doc["close"])
+    assert doc["close_s"] < 10, doc["close_s"]
+    assert not doc["devices_left"]
+    assert doc["unload_rc"] == 0
+
+
+def test_control_surfaces_agree(vm):
+    doc = scenario(vm, "interfaces")
+    new = doc["new_device"]
+    expect = {"rx": {"poll_interval_us": 0, "idle_polls": 8, "coalesce_usecs": 0,
+                     "coalesce_frames": 16},
+              "tx": {"poll_interval_us": 25, "idle_polls": 8, "coalesce_usecs": 0,
+                     "coalesce_frames": 0}}
+    assert new["procfs"] == expect and new["genl"] == expect and new["sysfs"] == expect
+
+    assert doc["device"] in doc["dump_ids"]
+    info, g = doc["info"], doc["genl_dev"]
+    assert info["id"] == g["id"] == doc["device"]
+    assert info["owner_pid"] == g["owner_pid"] > 0
+    assert info["worker_tid"] == g["worker_tid"] > 0
+    assert info["tx_ifname"].startswith("vnet")
+
+    after = doc["after_genl_set"]
+    assert after["procfs"] == after["genl"]
+    assert after["procfs"]["tx"]["poll_interval_us"] == 75
+    assert after["procfs"]["tx"]["coalesce_frames"] == 8
+    assert after["procfs"]["rx"]["idle_polls"] == 3
+    after = doc["after_procfs_set"]
+    assert after["procfs"] == after["genl"]
+    assert after["genl"]["rx"]["coalesce_usecs"] == 300
+
+
+def test_invalid_writes_keep_old_values(vm):
+    doc = scenario(vm, "interfaces")
+    inv = doc["invalid"]
+    assert all(e == errno.EINVAL for e in inv["errors"].values()), inv["errors"]
+    assert inv["after"] == inv["before"]
+    assert inv["sysfs_after"]["tx"]["poll_interval_us"] == 25
+    ext = inv["extack"]
+    assert ext["interval"]["errno"] == errno.EINVAL
+    assert "poll_interval_us" in ext["interval"]["msg"]
+    # One bad value refuses the whole request: rx was not changed either.
+    assert ext["atomic"]["errno"] == errno.EINVAL
+    assert "coalesce_frames" in ext["atomic"]["msg"]
+    assert inv["after"]["rx"]["poll_interval_us"] == 0
+    assert ext["nodev"]["errno"] == errno.ENODEV
+
+
+def test_unprivileged_writes_refused(vm):
+    doc = scenario(vm, "interfaces")
+    unpriv = doc["unprivileged"]
+    line = next(l for l in unpriv["output"].splitlines() if l.startswith("UNPRIV "))
+    res = json.loads(line[len("UNPRIV "):])
+    assert res["procfs_write"] == errno.EPERM
+    assert res["genl_set"] == errno.EPERM
+    assert res["genl_get_ok"] and res["stats_readable"]
+    assert doc["after_unprivileged"]["tx"]["poll_interval_us"] != 5
+
+
+def test_monitor_sees_add_and_remove(vm):
+    doc = scenario(vm, "interfaces")
+    events = [tuple(e) for e in doc["events"]]
+    assert (3, doc["device"]) in events  # LWVHOST_CMD_DEV_ADD_NTF
+    assert (4, doc["device"]) in events  # LWVHOST_CMD_DEV_DEL_NTF

@@ -1,0 +1,45 @@
+#include "tuned_args.h"
+
+#include <CLI/CLI.hpp>
+
+#include "tuned_config.h"
+
+namespace lwvhost::tuned {
+
+ParsedArgs parse_args(int argc, const char *const *argv)
+{
+	ParsedArgs r;
+	Args &a = r.args;
+	a.config = kDefaultConfigPath;
+	CLI::App app{"lwvhost-tuned: picks each lwvhost device's poll interval from what its "
+		     "vhost worker spends per packet"};
+	app.name("lwvhost-tuned");
+	auto *cfg = app.add_option("--config,-c", a.config,
+				   std::string("configuration file (default ") +
+					   kDefaultConfigPath + "; missing = built-in defaults)");
+	app.add_flag("--dry-run,-n", a.dry_run, "log the decisions, change nothing");
+	app.add_flag("--once", a.once, "run one control period and exit");
+	app.add_flag("--verbose,-v", a.verbose, "log every decision, holds included");
+	app.add_option("--period-ms", a.period_ms, "control period, overrides the file (10..10000)")
+		->check(CLI::Range(10u, 10000u));
+	app.add_option("--backend", a.backend, "how to reach the kernel")
+		->check(CLI::IsMember({"auto", "genetlink", "procfs"}));
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::CallForHelp &) {
+		r.exit = 0;
+		r.out = app.help();
+		return r;
+	} catch (const CLI::ParseError &e) {
+		std::string what = e.what();
+		if (auto nl = what.find('\n'); nl != std::string::npos)
+			what.erase(nl);
+		r.exit = 2;
+		r.err = "lwvhost-tuned: " + what + " (see --help)";
+		return r;
+	}
+	a.config_given = cfg->count() > 0;
+	return r;
+}
+
+}  // namespace lwvhost::tuned
