@@ -53,7 +53,7 @@ def test_install_and_uninstall_leave_nothing(destdir):
             got = destdir / "lib/modules" / k / "updates/lwvhost" / f"{m}.ko"
             assert filecmp.cmp(got, BUILD / "kmod" / k / m / f"{m}.ko", shallow=False), got
             assert got.stat().st_mode & 0o777 == 0o644
-    for tool in ("vnet", "lwvhost-trace", "lwvhostctl"):
+    for tool in ("vnet", "lwvhost-trace", "lwvhostctl", "lwvhost-events"):
         if (BUILD / "bin" / tool).is_file():
             got = destdir / "usr/bin" / tool
             assert filecmp.cmp(got, BUILD / "bin" / tool, shallow=False), tool

@@ -20,6 +20,7 @@ def test_swap_in_and_out(vm):
     assert s.get("autoload") == (0, "stock"), out
     assert s.get("swap-in") == (0, "lwvhost"), out
     assert "SAW max_mem_regions=100" in out, out
+    assert "SAW tx_poll_interval_us=50" in out, out
     assert "SAW vhost_iotlb=unloaded" in out, out
     assert s.get("swap-in-again") == (0, "lwvhost"), out
     assert "already loaded; nothing to do" in out

@@ -29,8 +29,9 @@ exec 3<>/dev/vhost-net
 exec 3>&-
 step autoload 0
 
-scripts/swap-in vhost.max_mem_regions=100; step swap-in $?
+scripts/swap-in vhost.max_mem_regions=100 tx_poll_interval_us=50; step swap-in $?
 echo "SAW max_mem_regions=$(cat /sys/module/vhost/parameters/max_mem_regions)"
+echo "SAW tx_poll_interval_us=$(cat /sys/module/vhost_net/parameters/tx_poll_interval_us)"
 echo "SAW vhost_iotlb=$([ -d /sys/module/vhost_iotlb ] && echo loaded || echo unloaded)"
 scripts/swap-in; step swap-in-again $?
 python3 tests/integration/guest/vhost_owner.py >/dev/null; step owner-rules $?
