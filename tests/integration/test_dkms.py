@@ -74,7 +74,9 @@ def test_dkms_conf_agrees_with_the_build():
         assert not exclusive.search(bad), bad
 
 
-@pytest.fixture(scope="module")
+# Session scope: pytest groups the tests by kernel across modules, and a
+# module-scoped fixture would be rebuilt when test_dkms comes round again.
+@pytest.fixture(scope="session")
 def host_install(request):
     """make install/uninstall and make dkms-install in a sandbox on the host."""
     series = [k for k in request.config.getoption("kernels").split(",") if k]
