@@ -127,5 +127,5 @@ dkms-uninstall:
 # Compiling (and depmod) inside the TCG VM takes 10-15 min, so it is not part of make check
 # (which builds with DKMS on the host and loads the result in the VM).
 check-dkms:
-	LWVHOST_DKMS_VM_BUILD=1 /usr/bin/python3 -m pytest -p no:cacheprovider -rfE -s \
-		--kernels 6.12 -k builds_inside_vm tests/integration/test_dkms.py
+	LWVHOST_DKMS_VM_BUILD=1 LWVHOST_KERNELS=6.12 /usr/bin/python3 -m pytest \
+		-p no:cacheprovider -rfE -s -k builds_inside_vm tests/integration/test_dkms.py
