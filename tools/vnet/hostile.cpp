@@ -825,6 +825,9 @@ void Hostile::run_case(CaseSpec &c, HostileResult &res)
 	}
 	auto caught = capture(tx ? 15 : 2);
 	const uint16_t used = used_idx(q);
+	// An error may be signalled just after the used entry (a drop with a
+	// report): look once more.
+	err = err || eventfd_take(ring_[q].err.get()) > 0;
 
 	unsigned delivered = 0, intact = 0;
 	for (auto &f : caught) {
@@ -904,6 +907,11 @@ void Hostile::run_case(CaseSpec &c, HostileResult &res)
 bool Hostile::probe(HostileResult &res)
 {
 	res.probes++;
+	if (!worker_) {
+		res.failures.push_back("vhost worker of this process not found (worker CPU not measurable)");
+		return false;
+	}
+	const uint64_t w0 = worker_run_ns();
 	reset_ring(kTxQ);
 	reset_ring(kRxQ);
 	capture(0);
@@ -954,6 +962,7 @@ bool Hostile::probe(HostileResult &res)
 	}
 	res.frames_checked += good;
 	res.probe_frames += good;
+	res.worker_probe_ns += worker_run_ns() - w0;
 	if (good != 4) {
 		res.failures.push_back("probe after case " + std::to_string(cid - 1) + ": " + std::to_string(good) +
 				       " of 4 good frames (2 TX, 2 RX) passed after resetting the rings");
@@ -983,9 +992,11 @@ void Hostile::run(HostileResult &res)
 		if (c.kind == k_longer_than_ring && c.q == kRxQ && rng_.chance(1, 2))
 			c.q = kTxQ;
 		c.cid = next_cid_++;
+		// A clean ring for every case (the previous case or a probe may
+		// have left used entries or a stopped ring behind).
+		reset_ring(c.q);
 		run_case(c, res);
 		cases_on_device_++;
-		reset_ring(c.q);
 		if ((i + 1) % o_.probe_every == 0 || i + 1 == o_.rings)
 			if (!probe(res))
 				open_device(res);
@@ -1106,6 +1117,8 @@ HostileResult run_hostile(const HostileOptions &opt)
 		throw;
 	}
 	healthy.finish(res);
+	if (res.probes && !res.worker_probe_ns)
+		res.failures.push_back("the worker's CPU time never moved, not even during probes");
 	if (res.quiet_window_ns && res.worker_quiet_ns * 5 > res.quiet_window_ns)
 		res.failures.push_back("worker busy " + std::to_string(res.worker_quiet_ns / 1000000) + " ms of " +
 				       std::to_string(res.quiet_window_ns / 1000000) +
@@ -1127,6 +1140,7 @@ nlohmann::json to_json(const HostileResult &r)
 		{"frames_checked", r.frames_checked},
 		{"worker_quiet_ms", r.worker_quiet_ns / 1e6},
 		{"quiet_window_ms", r.quiet_window_ns / 1e6},
+		{"worker_probe_ms", r.worker_probe_ns / 1e6},
 		{"healthy_rounds", r.healthy_rounds},
 		{"healthy_frames", r.healthy_frames},
 		{"failures", r.failures},

@@ -49,6 +49,7 @@ struct HostileResult {
 	uint64_t probes = 0, probe_frames = 0, devices = 0;
 	uint64_t frames_checked = 0;  // intact frames verified (probes, benign kinds)
 	uint64_t worker_quiet_ns = 0, quiet_window_ns = 0;
+	uint64_t worker_probe_ns = 0;  // worker CPU during probes (shows it is measured)
 	uint64_t healthy_rounds = 0, healthy_frames = 0;
 	std::vector<std::string> failures;
 	bool ok() const { return failures.empty(); }

@@ -263,12 +263,15 @@ def sc_kill(n):
     with LeakCheck("kill"):
         for i in range(n):
             mode = modes[i % 3]
+            log = open(f"/tmp/kill{i}.log", "w+")
             p = subprocess.Popen([f"{BIN}/vnet", mode, "--frames", "4000000000", "--size", "16-1472",
-                                  "--timeout-ms", "60000", "--window", "64"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            started = worker_of(p.pid)
+                                  "--timeout-ms", "60000"] + (["--window", "16"] if mode == "rr" else []),
+                                 stdout=log, stderr=subprocess.STDOUT)
+            started = worker_of(p.pid, 20.0)
             time.sleep(0.05 + 0.01 * (i % 10))
-            if not ok(f"kill {i}: {mode} flood running", started and p.poll() is None):
+            if not ok(f"kill {i}: {mode} flood running", started and p.poll() is None,
+                      f"(worker found: {started}, exit: {p.poll()}, "
+                      f"output: {open(f'/tmp/kill{i}.log').read()[-500:]!r})"):
                 p.kill()
                 reap(p)
                 continue
