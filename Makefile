@@ -24,7 +24,7 @@ endif
 
 KSOURCES := Kbuild compat include vhost vhost_net
 
-.PHONY: all modules tools unit check check-unit check-guest check-vm demo style clean deps trace
+.PHONY: all modules tools unit check check-unit check-guest check-vm demo style clean deps trace bench
 
 all: modules tools
 
@@ -66,6 +66,11 @@ style:
 
 trace: tools
 	tools/trace/record-samples $(TRACE_ARGS)
+
+# Pacing sweep vs stock (CSV, SVG, Markdown into docs/bench/); BENCH_KERNELS
+# picks the kernels, SWEEP_ARGS is passed to tools/bench/sweep-in-vm.
+bench: modules tools
+	tools/bench/pacing-sweep $(BENCH_KERNELS)
 
 clean:
 	rm -rf $(BUILD)

@@ -25,6 +25,7 @@ static void vhost_vq_init(struct vhost_dev *dev, struct vhost_virtqueue *vq)
 	vq->log = NULL;
 	vq->heads = NULL;
 	memset(&vq->stats, 0, sizeof(vq->stats));
+	vhost_pace_init(vq);
 	vhost_vq_reset(vq);
 	if (vq->handle_kick)
 		vhost_poll_init(&vq->poll, vq->handle_kick, EPOLLIN, dev, vq);
@@ -156,6 +157,7 @@ void vhost_dev_stop(struct vhost_dev *dev)
 
 		if (vq->kick && vq->handle_kick)
 			vhost_poll_stop(&vq->poll);
+		vhost_pace_cancel(vq);
 	}
 }
 EXPORT_SYMBOL_GPL(vhost_dev_stop);
@@ -174,6 +176,8 @@ void vhost_dev_cleanup(struct vhost_dev *dev)
 
 		if (vq->handle_kick)
 			vhost_poll_stop(&vq->poll);
+		/* After the flush: nothing can arm a timer any more. */
+		vhost_pace_cancel(vq);
 		if (vq->error_ctx)
 			eventfd_ctx_put(vq->error_ctx);
 		if (vq->call_ctx)
@@ -311,6 +315,7 @@ int vhost_vq_init_access(struct vhost_virtqueue *vq)
 	if (get_user(used_idx, &vq->used->idx))
 		goto err;
 	vq->last_used_idx = vhost16_to_cpu(vq, used_idx);
+	vhost_pace_reset(vq);
 	return 0;
 err:
 	vq->is_le = is_le;

@@ -12,6 +12,7 @@
 #define _LWVHOST_VHOST_H
 
 #include <linux/eventfd.h>
+#include <linux/hrtimer.h>
 #include <linux/llist.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
@@ -92,18 +93,52 @@ struct vhost_log {
 };
 
 /*
- * Per-virtqueue counters. Monotonic u64s, written by the worker under the
- * vq mutex (kicks: under the kick eventfd's wait-queue lock), read without
- * locks by the control surfaces.
+ * Per-virtqueue counters. Monotonic u64s, each with a single writer: the
+ * worker under the vq mutex, except kicks (the kick eventfd's wait-queue
+ * lock) and timer_wakeups (the poll timer callback). Read without locks by
+ * the control surfaces.
  */
 struct vhost_vq_stats {
 	u64 packets;
 	u64 bytes;
 	u64 kicks;		/* guest notifications received */
 	u64 signals;		/* call eventfd signalled */
-	u64 errors;		/* vq_err() events */
-	u64 handler_passes;	/* handler runs */
-	u64 empty_passes;	/* handler runs that found no work */
+	u64 signals_coalesced;	/* signals held back by coalescing */
+	u64 polls;		/* handler passes */
+	u64 empty_polls;	/* handler passes that found no work */
+	u64 timer_wakeups;	/* poll timer expiries */
+	u64 mode_switches;	/* event <-> poll */
+	u64 busy_ns;		/* time inside handler passes */
+	u64 errors;		/* vq_err() events and dropped frames */
+};
+
+/* Pacing knobs of one vq; ranges in <uapi/linux/lwvhost.h>. 0 = stock. */
+struct vhost_pace_params {
+	u32 poll_interval_us;
+	u32 idle_polls;
+	u32 coalesce_usecs;
+	u32 coalesce_frames;
+};
+
+/*
+ * Pacing state of one vq (pace.c). Everything is protected by vq->mutex;
+ * params and polling are also read without it by the control surfaces
+ * (READ_ONCE/WRITE_ONCE). The timers only queue work.
+ */
+struct vhost_pace {
+	struct vhost_pace_params params;
+	/* Poll mode: notifications off, re-polled by poll_timer. */
+	bool polling;
+	/* Consecutive empty passes in poll mode. */
+	u32 idle;
+	/* A signal is held back; signal_timer releases it. */
+	bool signal_held;
+	/* used idx when the guest was last judged for a signal. */
+	u16 signal_base;
+	struct hrtimer poll_timer;
+	struct hrtimer signal_timer;
+	/* Releases a held signal on the worker (needs the owner's mm). */
+	struct vhost_work signal_work;
 };
 
 struct vhost_virtqueue {
@@ -166,6 +201,7 @@ struct vhost_virtqueue {
 	struct vring_used_elem *heads;
 
 	struct vhost_vq_stats stats;
+	struct vhost_pace pace;
 };
 
 struct vhost_dev {
@@ -229,6 +265,7 @@ void vhost_vq_discard_desc(struct vhost_virtqueue *vq, int n);
 int vhost_vq_add_used_n(struct vhost_virtqueue *vq,
 			struct vring_used_elem *heads, unsigned int count);
 void vhost_vq_signal(struct vhost_virtqueue *vq);
+void vhost_vq_signal_now(struct vhost_virtqueue *vq);
 int vhost_vq_add_used_and_signal_n(struct vhost_virtqueue *vq,
 				   struct vring_used_elem *heads,
 				   unsigned int count);
@@ -256,6 +293,27 @@ void vhost_poll_init(struct vhost_poll *poll, vhost_work_fn_t fn,
 int vhost_poll_start(struct vhost_poll *poll, struct file *file);
 void vhost_poll_stop(struct vhost_poll *poll);
 bool vhost_poll_queue(struct vhost_poll *poll);
+
+/* pace.c */
+void vhost_pace_init(struct vhost_virtqueue *vq);
+void vhost_pace_reset(struct vhost_virtqueue *vq);
+void vhost_pace_cancel(struct vhost_virtqueue *vq);
+void vhost_pace_stop(struct vhost_virtqueue *vq);
+int vhost_pace_check(const struct vhost_pace_params *p, const char **why);
+int vhost_pace_set_params(struct vhost_virtqueue *vq,
+			  const struct vhost_pace_params *p, const char **why);
+void vhost_pace_get_params(struct vhost_virtqueue *vq,
+			   struct vhost_pace_params *p);
+bool vhost_pace_keep_polling(struct vhost_virtqueue *vq, bool found);
+u64 vhost_pace_pass_begin(struct vhost_virtqueue *vq);
+void vhost_pace_pass_end(struct vhost_virtqueue *vq, u64 start, bool found);
+bool vhost_pace_hold_signal(struct vhost_virtqueue *vq);
+void vhost_pace_signal_released(struct vhost_virtqueue *vq);
+
+static inline bool vhost_pace_polling(struct vhost_virtqueue *vq)
+{
+	return READ_ONCE(vq->pace.polling);
+}
 
 /* log.c */
 int vhost_log_write(struct vhost_virtqueue *vq, struct vhost_log *log,

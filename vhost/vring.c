@@ -433,12 +433,22 @@ static bool vhost_vq_need_signal(struct vhost_virtqueue *vq)
 }
 
 /* Signal the call eventfd if the guest asked for it. */
-void vhost_vq_signal(struct vhost_virtqueue *vq)
+/* Signal the guest now if it wants it, releasing anything held back. */
+void vhost_vq_signal_now(struct vhost_virtqueue *vq)
 {
+	vhost_pace_signal_released(vq);
 	if (vq->call_ctx && vhost_vq_need_signal(vq)) {
 		compat_eventfd_signal(vq->call_ctx);
 		vq->stats.signals++;
 	}
+}
+
+/* Completions were published: signal, unless coalescing holds it back. */
+void vhost_vq_signal(struct vhost_virtqueue *vq)
+{
+	if (!vq->call_ctx || vhost_pace_hold_signal(vq))
+		return;
+	vhost_vq_signal_now(vq);
 }
 EXPORT_SYMBOL_GPL(vhost_vq_signal);
 
@@ -552,5 +562,6 @@ void vhost_vq_reset(struct vhost_virtqueue *vq)
 	vq->error_ctx = NULL;
 	vq->log_ctx = NULL;
 	vq->umem = NULL;
+	vhost_pace_reset(vq);
 }
 EXPORT_SYMBOL_GPL(vhost_vq_reset);

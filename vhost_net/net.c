@@ -16,7 +16,7 @@
 #include <linux/vhost.h>
 #include <linux/virtio_net.h>
 
-#include "net.h"
+#include "control.h"
 
 /*
  * Guest features we implement. Deliberately absent although stock offers
@@ -131,6 +131,7 @@ static int vhost_net_open(struct inode *inode, struct file *f)
 			&n->dev, NULL);
 	vhost_poll_init(&n->poll[VHOST_NET_VQ_RX], vhost_net_rx_sock, EPOLLIN,
 			&n->dev, NULL);
+	vhost_net_register(n);
 	f->private_data = n;
 	return 0;
 }
@@ -148,12 +149,17 @@ static void vhost_net_put_socket(struct socket *sock)
 static struct socket *vhost_net_stop_vq(struct vhost_net *n,
 					struct vhost_virtqueue *vq)
 {
+	struct vhost_net_virtqueue *nvq =
+		container_of(vq, struct vhost_net_virtqueue, vq);
 	struct socket *sock;
 
 	mutex_lock(&vq->mutex);
 	sock = vhost_vq_get_backend(vq);
 	vhost_net_disable_vq(n, vq);
+	/* Timers off; a held signal is delivered by the caller's flush. */
+	vhost_pace_stop(vq);
 	vq->private_data = NULL;
+	strscpy(nvq->ifname, "-", IFNAMSIZ);
 	mutex_unlock(&vq->mutex);
 	return sock;
 }
@@ -181,6 +187,8 @@ static int vhost_net_release(struct inode *inode, struct file *f)
 	struct vhost_net *n = f->private_data;
 	struct socket *tx, *rx;
 
+	/* First withdraw it from procfs and genetlink: they use it unlocked. */
+	vhost_net_unregister(n);
 	mutex_lock(&n->dev.mutex);
 	vhost_net_stop(n, &tx, &rx);
 	vhost_dev_stop(&n->dev);
@@ -230,6 +238,7 @@ static long vhost_net_set_backend(struct vhost_net *n, unsigned int index,
 {
 	struct socket *sock, *oldsock;
 	struct vhost_virtqueue *vq;
+	char ifname[IFNAMSIZ];
 	long r;
 
 	mutex_lock(&n->dev.mutex);
@@ -257,6 +266,8 @@ static long vhost_net_set_backend(struct vhost_net *n, unsigned int index,
 	oldsock = vhost_vq_get_backend(vq);
 	if (sock != oldsock) {
 		vhost_net_disable_vq(n, vq);
+		/* Old timers must not poll the new socket early; re-judged below. */
+		vhost_pace_stop(vq);
 		vq->private_data = sock;
 		n->vqs[index].done_idx = 0;
 		r = vhost_vq_init_access(vq);
@@ -267,6 +278,17 @@ static long vhost_net_set_backend(struct vhost_net *n, unsigned int index,
 			goto err_used;
 	}
 	mutex_unlock(&vq->mutex);
+
+	if (sock != oldsock) {
+		/*
+		 * Outside vq->mutex, as it takes the RTNL. dev->mutex keeps
+		 * sock attached meanwhile.
+		 */
+		vhost_net_backend_name(sock, ifname, sizeof(ifname));
+		mutex_lock(&vq->mutex);
+		strscpy(n->vqs[index].ifname, ifname, IFNAMSIZ);
+		mutex_unlock(&vq->mutex);
+	}
 
 	/* Same socket again: this drops the extra reference only. */
 	if (oldsock) {
@@ -446,13 +468,33 @@ static struct miscdevice vhost_net_misc = {
 
 static int __init vhost_net_init(void)
 {
-	return misc_register(&vhost_net_misc);
+	int r;
+
+	r = vhost_net_procfs_init();
+	if (r)
+		return r;
+	r = vhost_net_genl_init();
+	if (r)
+		goto err_procfs;
+	r = misc_register(&vhost_net_misc);
+	if (r)
+		goto err_genl;
+	return 0;
+
+err_genl:
+	vhost_net_genl_exit();
+err_procfs:
+	vhost_net_procfs_exit();
+	return r;
 }
 module_init(vhost_net_init);
 
+/* No device is open: each holds a module reference through its file. */
 static void __exit vhost_net_exit(void)
 {
 	misc_deregister(&vhost_net_misc);
+	vhost_net_genl_exit();
+	vhost_net_procfs_exit();
 }
 module_exit(vhost_net_exit);
 

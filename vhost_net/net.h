@@ -6,7 +6,10 @@
 #ifndef _LWVHOST_NET_H
 #define _LWVHOST_NET_H
 
+#include <linux/if.h>
+#include <linux/list.h>
 #include <linux/net.h>
+#include <linux/proc_fs.h>
 
 #include "vhost.h"
 
@@ -34,6 +37,8 @@ struct vhost_net_virtqueue {
 	size_t sock_hlen;
 	/* Used entries in vq->heads not yet published. vq->mutex. */
 	unsigned int done_idx;
+	/* Backend interface name for the control surfaces ("-": none). vq->mutex. */
+	char ifname[IFNAMSIZ];
 };
 
 /* Publish the batched used entries and signal the guest if it wants it. */
@@ -51,6 +56,14 @@ struct vhost_net {
 	struct vhost_virtqueue *vq_ptrs[VHOST_NET_VQ_MAX];
 	/* Backend socket polls: EPOLLOUT for TX, EPOLLIN for RX. */
 	struct vhost_poll poll[VHOST_NET_VQ_MAX];
+
+	/* Control surfaces (control.c). Fixed from open to release. */
+	u32 id;
+	/* On the device list; protected by vhost_net_devs_lock. */
+	struct list_head node;
+	struct proc_dir_entry *proc;
+	/* Serialises read-modify-write of the pacing knobs. */
+	struct mutex ctl_mutex;
 };
 
 static inline struct vhost_net *vhost_net_from_vq(struct vhost_virtqueue *vq)

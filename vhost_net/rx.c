@@ -115,13 +115,14 @@ bool vhost_net_handle_rx(struct vhost_net *n)
 	struct socket *sock;
 	struct iov_iter fixup;
 	int headcount, pkts = 0, peek, err;
+	u64 start;
 
 	mutex_lock(&vq->mutex);
 	sock = vhost_vq_get_backend(vq);
 	if (!sock || vq->broken)
 		goto out;
 
-	vq->stats.handler_passes++;
+	start = vhost_pace_pass_begin(vq);
 	vhost_vq_disable_notify(vq);
 	vhost_net_disable_vq(n, vq);
 
@@ -134,7 +135,8 @@ bool vhost_net_handle_rx(struct vhost_net *n)
 
 	for (;;) {
 		peek = vhost_net_rx_peek(sock);
-		if (peek <= 0 && vq->busyloop_timeout) {
+		if (peek <= 0 && vq->busyloop_timeout &&
+		    !vhost_pace_polling(vq)) {
 			vhost_net_flush_used(nvq);
 			if (vhost_net_busy_poll(n, vq, vhost_net_rx_ready))
 				peek = vhost_net_rx_peek(sock);
@@ -156,6 +158,9 @@ bool vhost_net_handle_rx(struct vhost_net *n)
 		if (unlikely(headcount < 0))
 			break;
 		if (!headcount) {
+			/* Poll mode: the timer looks for new buffers. */
+			if (vhost_pace_keep_polling(vq, found))
+				break;
 			/* Out of guest buffers: wait for a kick. */
 			if (unlikely(vhost_vq_enable_notify(vq))) {
 				vhost_vq_disable_notify(vq);
@@ -218,11 +223,14 @@ bool vhost_net_handle_rx(struct vhost_net *n)
 			break;
 	}
 	vhost_net_flush_used(nvq);
-	/* Sleep on the socket again only once it is drained. */
-	if (sock_empty)
+	/*
+	 * Sleep on the socket again only once it is drained, and only in
+	 * event mode: while polling, the timer drains it instead of the
+	 * tap's wakeups.
+	 */
+	if (sock_empty && !vhost_pace_keep_polling(vq, found))
 		vhost_net_enable_vq(n, vq);
-	if (!found)
-		vq->stats.empty_passes++;
+	vhost_pace_pass_end(vq, start, found);
 out:
 	mutex_unlock(&vq->mutex);
 	return found;

@@ -30,13 +30,14 @@ bool vhost_net_handle_tx(struct vhost_net *n)
 	bool found = false;
 	int pkts = 0;
 	int head, err;
+	u64 start;
 
 	mutex_lock(&vq->mutex);
 	sock = vhost_vq_get_backend(vq);
 	if (!sock || vq->broken)
 		goto out;
 
-	vq->stats.handler_passes++;
+	start = vhost_pace_pass_begin(vq);
 	vhost_vq_disable_notify(vq);
 	vhost_net_disable_vq(n, vq);
 
@@ -46,6 +47,9 @@ bool vhost_net_handle_tx(struct vhost_net *n)
 		if (unlikely(head < 0))
 			break;
 		if (head == vq->num) {
+			/* Poll mode: the timer, not a kick, brings us back. */
+			if (vhost_pace_keep_polling(vq, found))
+				break;
 			if (vq->busyloop_timeout) {
 				vhost_net_flush_used(nvq);
 				if (vhost_net_busy_poll(n, vq, vhost_net_tx_ready))
@@ -100,8 +104,7 @@ bool vhost_net_handle_tx(struct vhost_net *n)
 			break;
 	}
 	vhost_net_flush_used(nvq);
-	if (!found)
-		vq->stats.empty_passes++;
+	vhost_pace_pass_end(vq, start, found);
 out:
 	mutex_unlock(&vq->mutex);
 	return found;

@@ -143,6 +143,10 @@ void Device::setup_vring(unsigned q)
 	VNET_IOCTL(fd, VHOST_SET_VRING_CALL, &c);
 	vhost_vring_file e{q, err_[q].get()};
 	VNET_IOCTL(fd, VHOST_SET_VRING_ERR, &e);
+	if (opt_.busyloop_us) {
+		vhost_vring_state b{q, opt_.busyloop_us};
+		VNET_IOCTL(fd, VHOST_SET_VRING_BUSYLOOP_TIMEOUT, &b);
+	}
 }
 
 void Device::detach()

@@ -28,6 +28,7 @@ struct DeviceOptions {
 	bool indirect = false;	  // use indirect descriptors (needs INDIRECT_DESC)
 	size_t mrg_buf = 512;	  // RX buffer size with MRG_RXBUF
 	int sndbuf = 0;		  // tap TUNSETSNDBUF, 0 = tap default
+	unsigned busyloop_us = 0; // VHOST_SET_VRING_BUSYLOOP_TIMEOUT on both rings
 	std::string vhost_path = "/dev/vhost-net";
 };
 

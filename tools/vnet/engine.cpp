@@ -1,6 +1,8 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -615,6 +617,9 @@ void Engine::run()
 		}
 	}
 	r_.duration_s = double(t_end - t_start_) / 1e9;
+	// Idle but attached, so pacing tests can watch the backend fall back.
+	if (o_.linger_ms)
+		std::this_thread::sleep_for(std::chrono::milliseconds(o_.linger_ms));
 	finish();
 }
 

@@ -27,6 +27,7 @@ struct RunOptions {
 	unsigned window = 0;	    // frames in flight end to end, 0 = default
 	uint64_t exit_cost_ns = 0;  // spin per kick and per interrupt
 	uint64_t timeout_ms = 3000; // give up after this long without progress
+	uint64_t linger_ms = 0;	    // keep the device open and idle this long after the traffic
 	// Selftest: post one TX buffer at an unmapped guest-physical address
 	// and expect the backend to report it on the TX err eventfd.
 	bool inject_bad_gpa = false;

@@ -28,7 +28,8 @@ struct Cli {
 	unsigned hdr_len = 0;
 	size_t rx_buf = 512;
 	int sndbuf = 0;
-	uint64_t exit_cost_ns = 0, timeout_ms = 3000;
+	unsigned busyloop_us = 0;
+	uint64_t exit_cost_ns = 0, timeout_ms = 3000, linger_ms = 0;
 	std::string device = "/dev/vhost-net";
 	std::string only;
 	HostileOptions hostile;
@@ -47,6 +48,13 @@ void add_common(CLI::App *sc, Cli &c)
 		->check(CLI::Range(uint64_t{1}, uint64_t{600000}));
 	sc->add_option("--device", c.device, "vhost-net character device");
 	sc->add_flag("--json", c.json, "machine-readable output");
+}
+
+void add_linger(CLI::App *sc, Cli &c)
+{
+	sc->add_option("--linger-ms", c.linger_ms,
+		       "after the traffic, keep the device attached and idle this long")
+		->check(CLI::Range(uint64_t{0}, uint64_t{600000}));
 }
 
 void add_traffic(CLI::App *sc, Cli &c)
@@ -72,6 +80,9 @@ void add_traffic(CLI::App *sc, Cli &c)
 	sc->add_option("--rx-buf", c.rx_buf, "RX buffer bytes with --mrg-rxbuf");
 	sc->add_option("--sndbuf", c.sndbuf, "tap TUNSETSNDBUF bytes (0: tap default)")
 		->check(CLI::NonNegativeNumber);
+	sc->add_option("--busyloop-us", c.busyloop_us,
+		       "VHOST_SET_VRING_BUSYLOOP_TIMEOUT on both rings (us, 0: off)")
+		->check(CLI::Range(0u, 100000u));
 	add_common(sc, c);
 }
 
@@ -92,6 +103,7 @@ RunOptions to_options(const Cli &c, Mode m)
 	o.window = c.window;
 	o.exit_cost_ns = c.exit_cost_ns;
 	o.timeout_ms = c.timeout_ms;
+	o.linger_ms = c.linger_ms;
 	if (!ring_layout(c.ring, 4) || c.ring < 2)
 		throw UsageError("--ring: must be a power of two in 2..32768, got " + std::to_string(c.ring));
 	DeviceOptions &d = o.dev;
@@ -109,6 +121,7 @@ RunOptions to_options(const Cli &c, Mode m)
 		throw UsageError("--rx-buf: must be 64..65536 bytes");
 	d.mrg_buf = c.rx_buf;
 	d.sndbuf = c.sndbuf;
+	d.busyloop_us = c.busyloop_us;
 	d.vhost_path = c.device;
 	return o;
 }
@@ -206,8 +219,10 @@ int main(int argc, char **argv)
 	auto *rx = app.add_subcommand("rx", "host->guest UDP flood into RX buffers");
 	auto *rr = app.add_subcommand("rr", "request/response through a host UDP echo (RTT)");
 	auto *st = app.add_subcommand("selftest", "every feature combination briefly; exit 0 iff all pass");
-	for (auto *sc : {tx, rx, rr})
+	for (auto *sc : {tx, rx, rr}) {
 		add_traffic(sc, c);
+		add_linger(sc, c);
+	}
 	add_common(st, c);
 	st->add_option("--only", c.only, "run only cases whose label contains this");
 	auto *ho = app.add_subcommand("hostile", "malicious rings against the backend; exit 0 iff it held");

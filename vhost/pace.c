@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lwvhost core: pacing of one virtqueue.
+ *
+ * Poll mode (poll_interval_us > 0): after a handler pass that found work,
+ * guest notifications stay off and an hrtimer queues the vq's handler again
+ * after the interval. After idle_polls consecutive empty passes the handler
+ * goes back to event mode: it re-enables notifications with the usual
+ * re-check of the avail index, exactly as in stock. Nothing sleeps in the
+ * worker; the timer only queues work.
+ *
+ * Coalescing (coalesce_usecs / coalesce_frames > 0): the call eventfd is
+ * held until coalesce_frames completions are pending or coalesce_usecs have
+ * passed since the first held one. A held signal is released through the
+ * normal EVENT_IDX / NO_INTERRUPT check over the whole released range, so
+ * the guest's wishes are still honoured.
+ *
+ * Timers run in hard interrupt context and only queue work; everything
+ * else here runs with vq->mutex held, from the worker or from the setter.
+ */
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/sched/clock.h>
+#include <uapi/linux/lwvhost.h>
+
+#include "vhost.h"
+
+static enum hrtimer_restart vhost_pace_poll_timer_fn(struct hrtimer *timer)
+{
+	struct vhost_virtqueue *vq =
+		container_of(timer, struct vhost_virtqueue, pace.poll_timer);
+
+	/* The only writer: an hrtimer callback never runs concurrently with itself. */
+	WRITE_ONCE(vq->stats.timer_wakeups, vq->stats.timer_wakeups + 1);
+	vhost_poll_queue(&vq->poll);
+	return HRTIMER_NORESTART;
+}
+
+static enum hrtimer_restart vhost_pace_signal_timer_fn(struct hrtimer *timer)
+{
+	struct vhost_virtqueue *vq =
+		container_of(timer, struct vhost_virtqueue, pace.signal_timer);
+
+	vhost_work_queue(vq->dev, &vq->pace.signal_work);
+	return HRTIMER_NORESTART;
+}
+
+/* Release a held signal, from the worker (it needs the owner's mm). */
+static void vhost_pace_signal_work_fn(struct vhost_work *work)
+{
+	struct vhost_virtqueue *vq =
+		container_of(work, struct vhost_virtqueue, pace.signal_work);
+
+	mutex_lock(&vq->mutex);
+	if (vq->pace.signal_held)
+		vhost_vq_signal_now(vq);
+	mutex_unlock(&vq->mutex);
+}
+
+void vhost_pace_init(struct vhost_virtqueue *vq)
+{
+	struct vhost_pace *p = &vq->pace;
+
+	p->params.idle_polls = LWVHOST_IDLE_POLLS_DEFAULT;
+	hrtimer_init(&p->poll_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	p->poll_timer.function = vhost_pace_poll_timer_fn;
+	hrtimer_init(&p->signal_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	p->signal_timer.function = vhost_pace_signal_timer_fn;
+	vhost_work_init(&p->signal_work, vhost_pace_signal_work_fn);
+	vhost_pace_reset(vq);
+}
+
+/* Forget the run-time state (not the parameters). */
+void vhost_pace_reset(struct vhost_virtqueue *vq)
+{
+	WRITE_ONCE(vq->pace.polling, false);
+	vq->pace.idle = 0;
+	vq->pace.signal_held = false;
+	vq->pace.signal_base = vq->last_used_idx;
+}
+
+/*
+ * Cancel both timers and wait for running callbacks (which never take
+ * vq->mutex, so the caller may hold it). The timers stay idle until a
+ * handler pass arms them again, so callers stop the backend first.
+ */
+void vhost_pace_cancel(struct vhost_virtqueue *vq)
+{
+	hrtimer_cancel(&vq->pace.poll_timer);
+	hrtimer_cancel(&vq->pace.signal_timer);
+}
+
+/*
+ * The backend of vq is going away. Stop the timers, leave poll mode, and
+ * have the worker deliver a held signal so the guest sees every completion
+ * (the caller flushes). Caller must hold vq->mutex.
+ */
+void vhost_pace_stop(struct vhost_virtqueue *vq)
+{
+	bool held = vq->pace.signal_held;
+
+	vhost_pace_cancel(vq);
+	WRITE_ONCE(vq->pace.polling, false);
+	vq->pace.idle = 0;
+	if (held)
+		vhost_work_queue(vq->dev, &vq->pace.signal_work);
+}
+EXPORT_SYMBOL_GPL(vhost_pace_stop);
+
+int vhost_pace_check(const struct vhost_pace_params *p, const char **why)
+{
+	if (p->poll_interval_us > LWVHOST_POLL_INTERVAL_MAX_US) {
+		*why = "poll_interval_us out of range (0-" __stringify(LWVHOST_POLL_INTERVAL_MAX_US) ")";
+		return -EINVAL;
+	}
+	if (p->idle_polls < LWVHOST_IDLE_POLLS_MIN ||
+	    p->idle_polls > LWVHOST_IDLE_POLLS_MAX) {
+		*why = "idle_polls out of range (" __stringify(LWVHOST_IDLE_POLLS_MIN) "-" __stringify(LWVHOST_IDLE_POLLS_MAX) ")";
+		return -EINVAL;
+	}
+	if (p->coalesce_usecs > LWVHOST_COALESCE_USECS_MAX) {
+		*why = "coalesce_usecs out of range (0-" __stringify(LWVHOST_COALESCE_USECS_MAX) ")";
+		return -EINVAL;
+	}
+	if (p->coalesce_frames > LWVHOST_COALESCE_FRAMES_MAX) {
+		*why = "coalesce_frames out of range (0-" __stringify(LWVHOST_COALESCE_FRAMES_MAX) ")";
+		return -EINVAL;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vhost_pace_check);
+
+/*
+ * The one setter. Validates, stores, and queues the handler and the signal
+ * release so the new values take effect at once: a queue leaving poll mode
+ * re-enables notifications on its next pass, a held signal is re-judged.
+ * Returns -EINVAL (and keeps the old values) if p is out of range.
+ */
+int vhost_pace_set_params(struct vhost_virtqueue *vq,
+			  const struct vhost_pace_params *p, const char **why)
+{
+	int r = vhost_pace_check(p, why);
+
+	if (r)
+		return r;
+	mutex_lock(&vq->mutex);
+	WRITE_ONCE(vq->pace.params.poll_interval_us, p->poll_interval_us);
+	WRITE_ONCE(vq->pace.params.idle_polls, p->idle_polls);
+	WRITE_ONCE(vq->pace.params.coalesce_usecs, p->coalesce_usecs);
+	WRITE_ONCE(vq->pace.params.coalesce_frames, p->coalesce_frames);
+	mutex_unlock(&vq->mutex);
+	vhost_work_queue(vq->dev, &vq->pace.signal_work);
+	if (vq->handle_kick)
+		vhost_poll_queue(&vq->poll);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vhost_pace_set_params);
+
+/* A consistent-enough snapshot for the control surfaces; no lock needed. */
+void vhost_pace_get_params(struct vhost_virtqueue *vq,
+			   struct vhost_pace_params *p)
+{
+	p->poll_interval_us = READ_ONCE(vq->pace.params.poll_interval_us);
+	p->idle_polls = READ_ONCE(vq->pace.params.idle_polls);
+	p->coalesce_usecs = READ_ONCE(vq->pace.params.coalesce_usecs);
+	p->coalesce_frames = READ_ONCE(vq->pace.params.coalesce_frames);
+}
+EXPORT_SYMBOL_GPL(vhost_pace_get_params);
+
+static void vhost_pace_set_mode(struct vhost_virtqueue *vq, bool polling)
+{
+	if (vq->pace.polling == polling)
+		return;
+	WRITE_ONCE(vq->pace.polling, polling);
+	vq->pace.idle = 0;
+	vq->stats.mode_switches++;
+}
+
+/*
+ * Called by a handler when it has run out of work, before it re-enables
+ * notifications. Returns true if the vq stays (or goes) in poll mode: the
+ * caller must then leave guest notifications and backend wakeups off and
+ * end the pass; the poll timer is armed. Returns false for event mode: the
+ * caller proceeds as stock does. found: the pass moved something. Caller
+ * must hold vq->mutex.
+ */
+bool vhost_pace_keep_polling(struct vhost_virtqueue *vq, bool found)
+{
+	struct vhost_pace *p = &vq->pace;
+	u32 interval = p->params.poll_interval_us;
+
+	if (!interval) {
+		vhost_pace_set_mode(vq, false);
+		return false;
+	}
+	if (found) {
+		vhost_pace_set_mode(vq, true);
+		p->idle = 0;
+	} else if (!p->polling || ++p->idle >= p->params.idle_polls) {
+		vhost_pace_set_mode(vq, false);
+		return false;
+	}
+	hrtimer_start(&p->poll_timer, ns_to_ktime((u64)interval * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL);
+	return true;
+}
+EXPORT_SYMBOL_GPL(vhost_pace_keep_polling);
+
+/* Start of a handler pass. Caller must hold vq->mutex. */
+u64 vhost_pace_pass_begin(struct vhost_virtqueue *vq)
+{
+	vq->stats.polls++;
+	return local_clock();
+}
+EXPORT_SYMBOL_GPL(vhost_pace_pass_begin);
+
+/* End of a handler pass begun at start. Caller must hold vq->mutex. */
+void vhost_pace_pass_end(struct vhost_virtqueue *vq, u64 start, bool found)
+{
+	vq->stats.busy_ns += local_clock() - start;
+	if (!found)
+		vq->stats.empty_polls++;
+}
+EXPORT_SYMBOL_GPL(vhost_pace_pass_end);
+
+/*
+ * Should the signal for the completions just published be held back?
+ * Arms the hold timer on the first held signal. Caller must hold
+ * vq->mutex.
+ */
+bool vhost_pace_hold_signal(struct vhost_virtqueue *vq)
+{
+	struct vhost_pace *p = &vq->pace;
+	u32 frames = p->params.coalesce_frames;
+	u32 usecs = p->params.coalesce_usecs;
+	u16 pending = vq->last_used_idx - p->signal_base;
+
+	if (!frames && !usecs)
+		return false;
+	/* Nothing new since the last judgement: stock rules apply. */
+	if (!pending)
+		return false;
+	if (frames && pending >= frames)
+		return false;
+	if (!p->signal_held) {
+		p->signal_held = true;
+		hrtimer_start(&p->signal_timer,
+			      ns_to_ktime((u64)(usecs ?: LWVHOST_COALESCE_HOLD_MAX_US) *
+					  NSEC_PER_USEC),
+			      HRTIMER_MODE_REL);
+	}
+	vq->stats.signals_coalesced++;
+	return true;
+}
+
+/*
+ * The guest is about to be judged for a signal covering every completion
+ * up to last_used_idx: nothing is held any more. Caller must hold
+ * vq->mutex.
+ */
+void vhost_pace_signal_released(struct vhost_virtqueue *vq)
+{
+	struct vhost_pace *p = &vq->pace;
+
+	p->signal_base = vq->last_used_idx;
+	if (p->signal_held) {
+		p->signal_held = false;
+		/* A callback already running just queues a no-op release. */
+		hrtimer_try_to_cancel(&p->signal_timer);
+	}
+}

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lwvhost net backend: the device list, the module-parameter defaults and
+ * the one validated setter behind procfs, sysfs and genetlink.
+ */
+#include <linux/moduleparam.h>
+#include <linux/seq_file.h>
+#include <linux/stddef.h>
+#include <linux/string.h>
+
+#include "control.h"
+
+const char * const vhost_net_knob_names[VHOST_NET_KNOB_COUNT] = {
+	[VHOST_NET_KNOB_POLL_INTERVAL_US] = "poll_interval_us",
+	[VHOST_NET_KNOB_IDLE_POLLS] = "idle_polls",
+	[VHOST_NET_KNOB_COALESCE_USECS] = "coalesce_usecs",
+	[VHOST_NET_KNOB_COALESCE_FRAMES] = "coalesce_frames",
+};
+
+const char * const vhost_net_dir_names[LWVHOST_DIR_COUNT] = {
+	[LWVHOST_DIR_RX] = "rx",
+	[LWVHOST_DIR_TX] = "tx",
+};
+
+u32 *vhost_net_knob(struct vhost_pace_params *p, enum vhost_net_knob knob)
+{
+	switch (knob) {
+	case VHOST_NET_KNOB_POLL_INTERVAL_US:
+		return &p->poll_interval_us;
+	case VHOST_NET_KNOB_IDLE_POLLS:
+		return &p->idle_polls;
+	case VHOST_NET_KNOB_COALESCE_USECS:
+		return &p->coalesce_usecs;
+	case VHOST_NET_KNOB_COALESCE_FRAMES:
+	default:
+		return &p->coalesce_frames;
+	}
+}
+
+DEFINE_MUTEX(vhost_net_devs_lock);
+LIST_HEAD(vhost_net_devs);
+/* Next device id; ids are never reused while the module is loaded. */
+static u32 vhost_net_next_id = 1;
+
+/*
+ * Defaults for new devices: module parameters
+ * /sys/module/vhost_net/parameters/<dir>_<knob>, validated by the same
+ * check as every other write. Protected by the kernel's param lock for
+ * writers; readers take a snapshot under vhost_net_defaults_lock.
+ */
+static DEFINE_SPINLOCK(vhost_net_defaults_lock);
+static struct vhost_pace_params vhost_net_defaults[LWVHOST_DIR_COUNT] = {
+	[LWVHOST_DIR_RX] = { .idle_polls = LWVHOST_IDLE_POLLS_DEFAULT },
+	[LWVHOST_DIR_TX] = { .idle_polls = LWVHOST_IDLE_POLLS_DEFAULT },
+};
+
+struct vhost_net_param {
+	enum lwvhost_dir dir;
+	enum vhost_net_knob knob;
+};
+
+static int vhost_net_param_set(const char *val, const struct kernel_param *kp)
+{
+	const struct vhost_net_param *np = kp->arg;
+	struct vhost_pace_params p;
+	const char *why;
+	u32 v;
+	int r;
+
+	r = kstrtou32(val, 0, &v);
+	if (r)
+		return r;
+	spin_lock(&vhost_net_defaults_lock);
+	p = vhost_net_defaults[np->dir];
+	*vhost_net_knob(&p, np->knob) = v;
+	r = vhost_pace_check(&p, &why);
+	if (!r)
+		vhost_net_defaults[np->dir] = p;
+	spin_unlock(&vhost_net_defaults_lock);
+	if (r)
+		pr_info("%s_%s=%u refused: %s\n", vhost_net_dir_names[np->dir],
+			vhost_net_knob_names[np->knob], v, why);
+	return r;
+}
+
+static int vhost_net_param_get(char *buffer, const struct kernel_param *kp)
+{
+	const struct vhost_net_param *np = kp->arg;
+	u32 v;
+
+	spin_lock(&vhost_net_defaults_lock);
+	v = *vhost_net_knob(&vhost_net_defaults[np->dir], np->knob);
+	spin_unlock(&vhost_net_defaults_lock);
+	return sysfs_emit(buffer, "%u\n", v);
+}
+
+static const struct kernel_param_ops vhost_net_param_ops = {
+	.set = vhost_net_param_set,
+	.get = vhost_net_param_get,
+};
+
+#define VHOST_NET_PARAM(dir, knob, name, desc)				\
+	static struct vhost_net_param vhost_net_param_##name = {		\
+		LWVHOST_DIR_##dir, VHOST_NET_KNOB_##knob };		\
+	module_param_cb(name, &vhost_net_param_ops,			\
+			&vhost_net_param_##name, 0644);			\
+	MODULE_PARM_DESC(name, desc " (default for new devices)")
+
+VHOST_NET_PARAM(RX, POLL_INTERVAL_US, rx_poll_interval_us,
+		"RX poll interval in us, 0 = event mode, max 10000");
+VHOST_NET_PARAM(RX, IDLE_POLLS, rx_idle_polls,
+		"RX empty polls before event mode, 1-100000");
+VHOST_NET_PARAM(RX, COALESCE_USECS, rx_coalesce_usecs,
+		"RX interrupt hold time in us, 0-10000");
+VHOST_NET_PARAM(RX, COALESCE_FRAMES, rx_coalesce_frames,
+		"RX completions per interrupt, 0-4096");
+VHOST_NET_PARAM(TX, POLL_INTERVAL_US, tx_poll_interval_us,
+		"TX poll interval in us, 0 = event mode, max 10000");
+VHOST_NET_PARAM(TX, IDLE_POLLS, tx_idle_polls,
+		"TX empty polls before event mode, 1-100000");
+VHOST_NET_PARAM(TX, COALESCE_USECS, tx_coalesce_usecs,
+		"TX interrupt hold time in us, 0-10000");
+VHOST_NET_PARAM(TX, COALESCE_FRAMES, tx_coalesce_frames,
+		"TX completions per interrupt, 0-4096");
+
+/*
+ * A new device: give it an id and the current defaults, and publish it on
+ * the list, in procfs and to genetlink listeners.
+ */
+void vhost_net_register(struct vhost_net *n)
+{
+	const char *why;
+	int dir;
+
+	mutex_init(&n->ctl_mutex);
+	for (dir = 0; dir < LWVHOST_DIR_COUNT; dir++) {
+		struct vhost_pace_params p;
+
+		strscpy(n->vqs[dir].ifname, "-", IFNAMSIZ);
+		spin_lock(&vhost_net_defaults_lock);
+		p = vhost_net_defaults[dir];
+		spin_unlock(&vhost_net_defaults_lock);
+		/* Cannot fail: the defaults passed the same check. */
+		vhost_pace_set_params(&n->vqs[dir].vq, &p, &why);
+	}
+
+	mutex_lock(&vhost_net_devs_lock);
+	n->id = vhost_net_next_id++;
+	list_add_tail(&n->node, &vhost_net_devs);
+	mutex_unlock(&vhost_net_devs_lock);
+
+	vhost_net_procfs_add(n);
+	vhost_net_genl_notify(n, LWVHOST_CMD_DEV_ADD_NTF);
+}
+
+/*
+ * The device is being released: withdraw it from every surface. When this
+ * returns no procfs or genetlink operation uses it any more.
+ */
+void vhost_net_unregister(struct vhost_net *n)
+{
+	mutex_lock(&vhost_net_devs_lock);
+	list_del(&n->node);
+	mutex_unlock(&vhost_net_devs_lock);
+	/* Waits for procfs readers and writers still inside their handlers. */
+	vhost_net_procfs_remove(n);
+	vhost_net_genl_notify(n, LWVHOST_CMD_DEV_DEL_NTF);
+}
+
+/* Caller must hold vhost_net_devs_lock. */
+struct vhost_net *vhost_net_find(u32 id)
+{
+	struct vhost_net *n;
+
+	lockdep_assert_held(&vhost_net_devs_lock);
+	list_for_each_entry(n, &vhost_net_devs, node)
+		if (n->id == id)
+			return n;
+	return NULL;
+}
+
+void vhost_net_get_pace(struct vhost_net *n, enum lwvhost_dir dir,
+			struct vhost_pace_params *p)
+{
+	vhost_pace_get_params(&n->vqs[dir].vq, p);
+}
+
+int vhost_net_set_pace(struct vhost_net *n, unsigned int dir_mask,
+		       const struct vhost_pace_params *params,
+		       const char **why)
+{
+	int dir, r;
+
+	lockdep_assert_held(&n->ctl_mutex);
+	for (dir = 0; dir < LWVHOST_DIR_COUNT; dir++) {
+		if (!(dir_mask & BIT(dir)))
+			continue;
+		r = vhost_pace_check(&params[dir], why);
+		if (r)
+			return r;
+	}
+	for (dir = 0; dir < LWVHOST_DIR_COUNT; dir++) {
+		if (!(dir_mask & BIT(dir)))
+			continue;
+		/* Validated above, so this applies. */
+		vhost_pace_set_params(&n->vqs[dir].vq, &params[dir], why);
+	}
+	return 0;
+}
+
+int vhost_net_set_knob(struct vhost_net *n, enum lwvhost_dir dir,
+		       enum vhost_net_knob knob, u32 value, const char **why)
+{
+	struct vhost_pace_params p;
+	int r;
+
+	mutex_lock(&n->ctl_mutex);
+	vhost_net_get_pace(n, dir, &p);
+	*vhost_net_knob(&p, knob) = value;
+	r = vhost_pace_set_params(&n->vqs[dir].vq, &p, why);
+	mutex_unlock(&n->ctl_mutex);
+	return r;
+}
+
+/* Counters are read without stopping the queue; each u64 load is whole. */
+static void vhost_net_copy_stats(struct vhost_vq_stats *dst,
+				 const struct vhost_vq_stats *src)
+{
+	dst->packets = READ_ONCE(src->packets);
+	dst->bytes = READ_ONCE(src->bytes);
+	dst->kicks = READ_ONCE(src->kicks);
+	dst->signals = READ_ONCE(src->signals);
+	dst->signals_coalesced = READ_ONCE(src->signals_coalesced);
+	dst->polls = READ_ONCE(src->polls);
+	dst->empty_polls = READ_ONCE(src->empty_polls);
+	dst->timer_wakeups = READ_ONCE(src->timer_wakeups);
+	dst->mode_switches = READ_ONCE(src->mode_switches);
+	dst->busy_ns = READ_ONCE(src->busy_ns);
+	dst->errors = READ_ONCE(src->errors);
+}
+
+/* Takes each vq mutex briefly (for the interface name). */
+void vhost_net_snapshot(struct vhost_net *n, struct vhost_net_snapshot *s)
+{
+	int dir;
+
+	s->id = n->id;
+	s->owner_pid = READ_ONCE(n->dev.owner_pid);
+	s->worker_tid = vhost_worker_tid(&n->dev);
+	s->features = READ_ONCE(n->vqs[VHOST_NET_VQ_TX].vq.acked_features);
+	for (dir = 0; dir < LWVHOST_DIR_COUNT; dir++) {
+		struct vhost_net_virtqueue *nvq = &n->vqs[dir];
+		struct vhost_net_vq_snapshot *v = &s->vq[dir];
+
+		vhost_pace_get_params(&nvq->vq, &v->params);
+		vhost_net_copy_stats(&v->stats, &nvq->vq.stats);
+		v->polling = vhost_pace_polling(&nvq->vq);
+		mutex_lock(&nvq->vq.mutex);
+		strscpy(v->ifname, nvq->ifname, IFNAMSIZ);
+		mutex_unlock(&nvq->vq.mutex);
+	}
+}
+
+/*
+ * The interface name of a backend socket, for reports only. tun shows it
+ * in its fdinfo ("iff:\tNAME"), the only public way to get at it; macvtap
+ * has no fdinfo and is reported as "macvtap". Takes the RTNL (tun does),
+ * so the caller must not hold a vq mutex.
+ */
+void vhost_net_backend_name(struct socket *sock, char *name, size_t size)
+{
+	char buf[64] = "";
+	struct seq_file m = {
+		.buf = buf,
+		.size = sizeof(buf) - 1,
+	};
+	const struct file_operations *fops;
+	char *p, *end;
+
+	strscpy(name, "-", size);
+	if (!sock)
+		return;
+	fops = sock->file->f_op;
+	if (!fops->show_fdinfo) {
+		strscpy(name, "macvtap", size);
+		return;
+	}
+	fops->show_fdinfo(&m, sock->file);
+	buf[min(m.count, sizeof(buf) - 1)] = '\0';
+	p = strstr(buf, "iff:\t");
+	if (!p)
+		return;
+	p += strlen("iff:\t");
+	end = strchrnul(p, '\n');
+	*end = '\0';
+	if (*p)
+		strscpy(name, p, size);
+}

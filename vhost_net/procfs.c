@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lwvhost net backend: /proc/lwvhost/<dev-id>/.
+ *
+ * One file per knob and direction (<dir>_<knob>, one decimal value;
+ * writing needs CAP_NET_ADMIN), "stats" and "info" (name value lines).
+ * The directory's data is the device, each knob file's data its
+ * descriptor. proc_remove() at release waits for handlers still running,
+ * so they may use the device without further locking.
+ */
+#include <linux/capability.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+
+#include "control.h"
+
+static struct proc_dir_entry *vhost_net_proc_root;
+
+struct vhost_net_knob_file {
+	enum lwvhost_dir dir;
+	enum vhost_net_knob knob;
+};
+
+static const struct vhost_net_knob_file
+vhost_net_knob_files[LWVHOST_DIR_COUNT][VHOST_NET_KNOB_COUNT] = {
+#define VHOST_NET_KNOB_FILES(d) {					\
+		{ d, VHOST_NET_KNOB_POLL_INTERVAL_US },		\
+		{ d, VHOST_NET_KNOB_IDLE_POLLS },			\
+		{ d, VHOST_NET_KNOB_COALESCE_USECS },			\
+		{ d, VHOST_NET_KNOB_COALESCE_FRAMES } }
+	[LWVHOST_DIR_RX] = VHOST_NET_KNOB_FILES(LWVHOST_DIR_RX),
+	[LWVHOST_DIR_TX] = VHOST_NET_KNOB_FILES(LWVHOST_DIR_TX),
+#undef VHOST_NET_KNOB_FILES
+};
+
+static ssize_t vhost_net_knob_read(struct file *file, char __user *buf,
+				   size_t count, loff_t *ppos)
+{
+	struct inode *inode = file_inode(file);
+	const struct vhost_net_knob_file *kf = pde_data(inode);
+	struct vhost_net *n = proc_get_parent_data(inode);
+	struct vhost_pace_params p;
+	char text[16];
+	int len;
+
+	vhost_net_get_pace(n, kf->dir, &p);
+	len = scnprintf(text, sizeof(text), "%u\n", *vhost_net_knob(&p, kf->knob));
+	return simple_read_from_buffer(buf, count, ppos, text, len);
+}
+
+static ssize_t vhost_net_knob_write(struct file *file, const char __user *buf,
+				    size_t count, loff_t *ppos)
+{
+	struct inode *inode = file_inode(file);
+	const struct vhost_net_knob_file *kf = pde_data(inode);
+	struct vhost_net *n = proc_get_parent_data(inode);
+	const char *why;
+	u32 value;
+	int r;
+
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
+	r = kstrtou32_from_user(buf, count, 0, &value);
+	if (r)
+		return r;
+	r = vhost_net_set_knob(n, kf->dir, kf->knob, value, &why);
+	if (r) {
+		pr_debug("device %u: %s_%s=%u refused: %s\n", n->id,
+			 vhost_net_dir_names[kf->dir],
+			 vhost_net_knob_names[kf->knob], value, why);
+		return r;
+	}
+	return count;
+}
+
+static const struct proc_ops vhost_net_knob_ops = {
+	.proc_read = vhost_net_knob_read,
+	.proc_write = vhost_net_knob_write,
+	.proc_lseek = default_llseek,
+};
+
+static int vhost_net_stats_show(struct seq_file *m, void *v)
+{
+	struct vhost_net_snapshot *s;
+	int dir;
+
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	vhost_net_snapshot(m->private, s);
+	for (dir = 0; dir < LWVHOST_DIR_COUNT; dir++) {
+		const struct vhost_vq_stats *st = &s->vq[dir].stats;
+		const char *d = vhost_net_dir_names[dir];
+
+		seq_printf(m, "%s_packets %llu\n", d, st->packets);
+		seq_printf(m, "%s_bytes %llu\n", d, st->bytes);
+		seq_printf(m, "%s_kicks %llu\n", d, st->kicks);
+		seq_printf(m, "%s_signals %llu\n", d, st->signals);
+		seq_printf(m, "%s_signals_coalesced %llu\n", d,
+			   st->signals_coalesced);
+		seq_printf(m, "%s_polls %llu\n", d, st->polls);
+		seq_printf(m, "%s_empty_polls %llu\n", d, st->empty_polls);
+		seq_printf(m, "%s_timer_wakeups %llu\n", d, st->timer_wakeups);
+		seq_printf(m, "%s_mode_switches %llu\n", d, st->mode_switches);
+		seq_printf(m, "%s_busy_ns %llu\n", d, st->busy_ns);
+		seq_printf(m, "%s_errors %llu\n", d, st->errors);
+	}
+	kfree(s);
+	return 0;
+}
+
+static int vhost_net_info_show(struct seq_file *m, void *v)
+{
+	struct vhost_net_snapshot *s;
+	int dir;
+
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	vhost_net_snapshot(m->private, s);
+	seq_printf(m, "id %u\n", s->id);
+	seq_printf(m, "owner_pid %d\n", s->owner_pid);
+	seq_printf(m, "worker_tid %d\n", s->worker_tid);
+	seq_printf(m, "features 0x%llx\n", s->features);
+	for (dir = 0; dir < LWVHOST_DIR_COUNT; dir++)
+		seq_printf(m, "%s_ifname %s\n", vhost_net_dir_names[dir],
+			   s->vq[dir].ifname);
+	for (dir = 0; dir < LWVHOST_DIR_COUNT; dir++)
+		seq_printf(m, "%s_mode %s\n", vhost_net_dir_names[dir],
+			   s->vq[dir].polling ? "poll" : "event");
+	kfree(s);
+	return 0;
+}
+
+void vhost_net_procfs_add(struct vhost_net *n)
+{
+	struct proc_dir_entry *dir;
+	char name[16];
+	int d, k;
+
+	if (!vhost_net_proc_root)
+		return;
+	snprintf(name, sizeof(name), "%u", n->id);
+	dir = proc_mkdir_data(name, 0555, vhost_net_proc_root, n);
+	if (!dir) {
+		pr_warn_ratelimited("device %u: no procfs directory\n", n->id);
+		return;
+	}
+	for (d = 0; d < LWVHOST_DIR_COUNT; d++) {
+		for (k = 0; k < VHOST_NET_KNOB_COUNT; k++) {
+			char file[32];
+
+			snprintf(file, sizeof(file), "%s_%s",
+				 vhost_net_dir_names[d], vhost_net_knob_names[k]);
+			proc_create_data(file, 0644, dir, &vhost_net_knob_ops,
+					 (void *)&vhost_net_knob_files[d][k]);
+		}
+	}
+	proc_create_single_data("stats", 0444, dir, vhost_net_stats_show, n);
+	proc_create_single_data("info", 0444, dir, vhost_net_info_show, n);
+	n->proc = dir;
+}
+
+void vhost_net_procfs_remove(struct vhost_net *n)
+{
+	proc_remove(n->proc);
+	n->proc = NULL;
+}
+
+int vhost_net_procfs_init(void)
+{
+	vhost_net_proc_root = proc_mkdir("lwvhost", NULL);
+	return vhost_net_proc_root ? 0 : -ENOMEM;
+}
+
+void vhost_net_procfs_exit(void)
+{
+	proc_remove(vhost_net_proc_root);
+	vhost_net_proc_root = NULL;
+}
