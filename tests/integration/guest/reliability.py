@@ -56,9 +56,12 @@ SCALES = {
     "long": dict(fuzz_calls=100000, hostile_rings=10000, kills=100, tapdels=20, swaps=3000,
                  unloads=100, integrity_frames=100000, flap_s=20),
 }
-# Slab objects a cache may differ from its baseline by after settling. The
-# kernel allocates on its own (timers, RCU, netns teardown): one object per
-# iteration leaked over 100 iterations exceeds it, a single stray does not.
+# Slab objects a cache may differ from its baseline by after settling:
+# SLAB_TOL, or two whole slabs of the cache if that is more. SLUB counts move
+# a slab at a time even for a bare open/close of stock vhost-net (seen on
+# 6.1: kmalloc-96 +-126, i.e. 3 slabs of 42, over 200 such cycles), so a
+# finer threshold flags noise; a leak of one object per iteration over the
+# long run's 100 iterations still exceeds it for every cache up to kmalloc-64.
 SLAB_TOL = 48
 SLAB_CACHES = re.compile(r"^(kmalloc-(cg-)?\d+k?|eventfd_ctx|task_struct|mm_struct|files_cache|"
                          r"sock_inode_cache|skbuff_head_cache|filp|pid|signal_cache)$")
@@ -127,13 +130,21 @@ def shrink_slabs():
         pass
 
 
+OBJS_PER_SLAB = {}
+
+
 def slab_counts():
     out = {}
     for line in open("/proc/slabinfo").read().splitlines()[2:]:
         f = line.split()
-        if len(f) > 2 and SLAB_CACHES.match(f[0]):
+        if len(f) > 5 and SLAB_CACHES.match(f[0]):
             out[f[0]] = int(f[1])
+            OBJS_PER_SLAB[f[0]] = int(f[4])
     return out
+
+
+def slab_tolerance(cache):
+    return max(SLAB_TOL, 2 * OBJS_PER_SLAB.get(cache, 0))
 
 
 def settled_slabs(limit_s=10.0):
@@ -176,9 +187,9 @@ class LeakCheck:
            f"({self.refs} -> {refs})")
         after = settled_slabs()
         grown = {k: after.get(k, 0) - v for k, v in self.slabs.items()
-                 if after.get(k, 0) - v > SLAB_TOL}
-        ok(f"{self.name}: slab objects back to baseline (tolerance {SLAB_TOL}/cache)", not grown,
-           f"(grown: {grown})" if grown else "")
+                 if after.get(k, 0) - v > slab_tolerance(k)}
+        ok(f"{self.name}: slab objects back to baseline (tolerance max({SLAB_TOL}, 2 slabs)/cache)",
+           not grown, f"(grown: {grown})" if grown else "")
         figures.setdefault("slab_max_growth", {})[self.name] = max(
             [after.get(k, 0) - v for k, v in self.slabs.items()] + [0])
         return False
