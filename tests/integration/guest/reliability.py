@@ -56,13 +56,18 @@ SCALES = {
     "long": dict(fuzz_calls=100000, hostile_rings=10000, kills=100, tapdels=20, swaps=3000,
                  unloads=100, integrity_frames=100000, flap_s=20),
 }
-# Slab objects a cache may differ from its baseline by after settling:
-# SLAB_TOL, or two whole slabs of the cache if that is more. SLUB counts move
-# a slab at a time even for a bare open/close of stock vhost-net (seen on
-# 6.1: kmalloc-96 +-126, i.e. 3 slabs of 42, over 200 such cycles), so a
-# finer threshold flags noise; a leak of one object per iteration over the
-# long run's 100 iterations still exceeds it for every cache up to kmalloc-64.
+# Slab objects a cache may grow by, from its baseline, after settling: the
+# largest of SLAB_TOL, ten whole slabs of the cache and 10 % of its baseline.
+# SLUB counts move a slab at a time, and the kernel's own deferred work (netns
+# and tap teardown, RCU) leaves kmalloc-96 up to 8 slabs (336 objects) above
+# its baseline for tens of seconds, with stock vhost_net as with lwvhost and
+# without growing with the number of iterations (tapdel x8: +48..+105 on
+# both). So the short run catches only gross leaks (several objects per
+# iteration); the long run (10^4 hostile rings on ~40 devices, 100 kills, 100
+# unloads, 3000 swaps) catches a few objects per iteration in the small
+# caches. Stock runs record the figures without judging them.
 SLAB_TOL = 48
+LEAK_WAIT_S = 40
 SLAB_CACHES = re.compile(r"^(kmalloc-(cg-)?\d+k?|eventfd_ctx|task_struct|mm_struct|files_cache|"
                          r"sock_inode_cache|skbuff_head_cache|filp|pid|signal_cache)$")
 
@@ -143,12 +148,12 @@ def slab_counts():
     return out
 
 
-def slab_tolerance(cache):
-    return max(SLAB_TOL, 2 * OBJS_PER_SLAB.get(cache, 0))
+def slab_tolerance(cache, baseline):
+    return max(SLAB_TOL, 10 * OBJS_PER_SLAB.get(cache, 0), baseline // 10)
 
 
-def settled_slabs(limit_s=10.0):
-    """Slab counts once deferred frees (RCU, netns cleanup) have run: three
+def settled_slabs(limit_s=20.0):
+    """Slab counts once deferred frees (RCU, netns cleanup) have run: five
     readings 0.3 s apart that agree within a few objects per cache."""
     end = time.time() + limit_s
     with open("/proc/sys/vm/drop_caches", "w") as f:
@@ -161,7 +166,7 @@ def settled_slabs(limit_s=10.0):
             stable += 1
         else:
             stable = 0
-        if stable >= 2 or time.time() > end:
+        if stable >= 4 or time.time() > end:
             return cur
         prev = cur
         time.sleep(0.3)
@@ -185,11 +190,22 @@ class LeakCheck:
         refs = refcounts()
         ok(f"{self.name}: module refcounts back to baseline", refs == self.refs,
            f"({self.refs} -> {refs})")
-        after = settled_slabs()
-        grown = {k: after.get(k, 0) - v for k, v in self.slabs.items()
-                 if after.get(k, 0) - v > slab_tolerance(k)}
-        ok(f"{self.name}: slab objects back to baseline (tolerance max({SLAB_TOL}, 2 slabs)/cache)",
-           not grown, f"(grown: {grown})" if grown else "")
+        # Growth that is only deferred freeing goes away; a leak stays.
+        # Look again for up to LEAK_WAIT_S before calling it a leak.
+        deadline = time.time() + LEAK_WAIT_S
+        while True:
+            after = settled_slabs()
+            grown = {k: f"{v} -> {after.get(k, 0)}" for k, v in self.slabs.items()
+                     if after.get(k, 0) - v > slab_tolerance(k, v)}
+            if not grown or time.time() > deadline:
+                break
+            time.sleep(2)
+        what = f"{self.name}: slab objects back to baseline (tolerance max({SLAB_TOL}, 10 slabs, 10 %)/cache)"
+        if args.impl == "stock":
+            # Debian's modules are the reference, not under test: record.
+            print(f"     {what}: {'yes' if not grown else 'no, ' + str(grown)}", flush=True)
+        else:
+            ok(what, not grown, f"(grown: {grown})" if grown else "")
         figures.setdefault("slab_max_growth", {})[self.name] = max(
             [after.get(k, 0) - v for k, v in self.slabs.items()] + [0])
         return False
@@ -277,7 +293,9 @@ def sc_kill(n):
         for i in range(n):
             mode = modes[i % 3]
             log = open(f"/tmp/kill{i}.log", "w+")
-            p = subprocess.Popen([f"{BIN}/vnet", mode, "--frames", "4000000000", "--size", "16-1472",
+            # rr keeps every RTT sample: a bounded count (still minutes of traffic).
+            frames = "2000000" if mode == "rr" else "4000000000"
+            p = subprocess.Popen([f"{BIN}/vnet", mode, "--frames", frames, "--size", "16-1472",
                                   "--timeout-ms", "60000"] + (["--window", "16"] if mode == "rr" else []),
                                  stdout=log, stderr=subprocess.STDOUT)
             started = worker_of(p.pid, 20.0)
@@ -404,14 +422,18 @@ def sc_swap(n):
                 got_tx = True
                 break
         ok("swap: TX works on the final backend", got_tx)
-        d.post_rx(8)
+        # Frames the flood left queued on tap A arrive first: keep
+        # recycling buffers until the marker frame shows up.
         d.tap.send(frame(888000, 300))
         got_rx = False
-        end = time.time() + 3.0
+        end = time.time() + 5.0
         while not got_rx and time.time() < end:
             for e in rx.wait_used(1, 0.2):
                 data = d.rx_read(e)
                 got_rx = got_rx or (len(data) >= d.hdr_len + 18 and frame_seq(data[d.hdr_len:]) == 888000)
+                parts = d.bufs.pop(e[0])
+                d.bufs[rx.add(parts)] = parts
+            rx.do_kick()
         ok("swap: RX works on the final backend", got_rx)
         t0 = time.time()
         d.close()
@@ -734,8 +756,15 @@ def main():
     ap.add_argument("--scale", choices=list(SCALES), default="short")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", default="fuzz,hostile,kill,tapdel,swap,unload,perms,integrity,flap")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=N",
+                    help=f"override one count of the scale ({', '.join(SCALES['short'])})")
     args = ap.parse_args()
-    sc = SCALES[args.scale]
+    sc = dict(SCALES[args.scale])
+    for kv in args.set:
+        k, _, v = kv.partition("=")
+        if k not in sc or not v.isdigit():
+            ap.error(f"--set {kv}: expected one of {', '.join(sc)} = a number")
+        sc[k] = int(v)
     load()
     only = args.only.split(",")
     t0 = time.time()
