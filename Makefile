@@ -11,11 +11,25 @@
 #   make style                      checkpatch on the kernel sources
 #   make trace [TRACE_ARGS=...]     record function_graph samples in the VM
 #                                   (tools/trace/record-samples --help)
+#   make install [DESTDIR= PREFIX= KVER=]   modules into
+#                                   /lib/modules/<release>/updates/lwvhost/,
+#                                   tools etc. under PREFIX (/usr/local);
+#                                   depmod unless DESTDIR is set
+#   make uninstall [DESTDIR= PREFIX=]       remove exactly what install put
+#   make dkms-install [KVER=]       source to /usr/src/lwvhost-<version>,
+#                                   dkms add/build/install (running kernel)
+#   make dkms-uninstall             dkms remove, delete the source copy
+#   make check-dkms                 DKMS build + modprobe inside a 6.12 VM
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
 BUILD ?= $(TOP)/build
-LWVHOST_VERSION := $(shell git -C $(TOP) describe --always --dirty 2>/dev/null || echo 0.1)
+# The DKMS/package version (dkms.conf's PACKAGE_VERSION must match, a test
+# checks) and the module version: git's description of the tree, or, in a
+# source copy without git (DKMS), the .version file dkms-install writes.
+LWVHOST_RELEASE := 0.1
+LWVHOST_VERSION := $(shell cat $(TOP)/.version 2>/dev/null || \
+	git -C $(TOP) describe --always --dirty 2>/dev/null || echo $(LWVHOST_RELEASE))
 
 # Default: every installed 6.1 and 6.12 header set.
 KVERS ?= $(KVER)
@@ -25,7 +39,8 @@ endif
 
 KSOURCES := Kbuild compat include vhost vhost_net
 
-.PHONY: all modules tools unit check check-unit check-guest check-vm check-stress demo style clean deps trace bench
+.PHONY: all modules tools unit check check-unit check-guest check-vm check-stress demo style clean deps \
+	trace bench install uninstall dkms-install dkms-uninstall check-dkms
 
 all: modules tools
 
@@ -80,3 +95,43 @@ clean:
 # kernel, lwvhost then stock; figures land in build/stress/ (docs/reliability.md).
 check-stress: modules tools
 	tests/stress/run-stress $(STRESS_ARGS)
+
+# Installs what is built (it never builds as root on its own).
+PREFIX ?= /usr/local
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BUILD="$(BUILD)" KVERS="$(KVER)"
+
+install:
+	$(INSTALL_ENV) bash scripts/install-tree install
+
+uninstall:
+	$(INSTALL_ENV) bash scripts/install-tree uninstall
+
+# DKMS builds from a copy of the kernel sources in /usr/src; dkms.conf's MAKE
+# runs `make modules KVER=<kernel>` there.
+DKMS_SRC = /usr/src/lwvhost-$(LWVHOST_RELEASE)
+DKMS_FILES = Makefile dkms.conf $(KSOURCES)
+
+dkms-install:
+	@command -v dkms >/dev/null || { echo "dkms-install: dkms is not installed (apt-get install dkms)" >&2; exit 1; }
+	@if dkms status lwvhost/$(LWVHOST_RELEASE) | grep -q .; then \
+		echo "== removing the registered lwvhost/$(LWVHOST_RELEASE) first"; \
+		dkms remove lwvhost/$(LWVHOST_RELEASE) --all; fi
+	rm -rf $(DKMS_SRC) && mkdir -p $(DKMS_SRC)
+	cp -r $(addprefix $(TOP)/,$(DKMS_FILES)) $(DKMS_SRC)/
+	echo "$(LWVHOST_VERSION)" > $(DKMS_SRC)/.version
+	dkms add lwvhost/$(LWVHOST_RELEASE)
+	@set -e; for k in $(or $(KVER),$(shell uname -r)); do \
+		dkms build lwvhost/$(LWVHOST_RELEASE) -k $$k; \
+		dkms install lwvhost/$(LWVHOST_RELEASE) -k $$k; \
+	done
+
+dkms-uninstall:
+	@if dkms status lwvhost/$(LWVHOST_RELEASE) | grep -q .; then \
+		dkms remove lwvhost/$(LWVHOST_RELEASE) --all; fi
+	rm -rf $(DKMS_SRC)
+
+# Compiling (and depmod) inside the TCG VM takes 10-15 min, so it is not part of make check
+# (which builds with DKMS on the host and loads the result in the VM).
+check-dkms: modules tools
+	LWVHOST_DKMS_VM_BUILD=1 /usr/bin/python3 -m pytest -p no:cacheprovider -rfE -s \
+		--kernels 6.12 -k builds_inside_vm tests/integration/test_dkms.py

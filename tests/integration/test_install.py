@@ -1,0 +1,159 @@
+"""make install / make uninstall into a DESTDIR (host-side, no VM): what is
+built lands where the operator expects, and uninstall leaves the tree as it
+found it."""
+
+import filecmp
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build"
+
+
+def built_kernels():
+    return sorted(p.name for p in (BUILD / "kmod").glob("*")
+                  if (p / "vhost" / "vhost.ko").is_file()
+                  and (p / "vhost_net" / "vhost_net.ko").is_file())
+
+
+def make(*args, env=None):
+    return subprocess.run(["make", "-s", "--no-print-directory", "-C", str(ROOT), *args],
+                          capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+
+
+def tree(root):
+    """Every path under root, relative, directories marked with a slash."""
+    out = set()
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = Path(dirpath).relative_to(root)
+        out.update(f"{rel / d}/" for d in dirnames)
+        out.update(str(rel / f) for f in filenames)
+    return out
+
+
+@pytest.fixture
+def destdir(tmp_path):
+    d = tmp_path / "dest"
+    d.mkdir()
+    return d
+
+
+def test_install_and_uninstall_leave_nothing(destdir):
+    kernels = built_kernels()
+    assert kernels, "no modules built (make modules)"
+    assert (BUILD / "bin" / "vnet").is_file(), "no tools built (make tools)"
+    r = make("install", f"DESTDIR={destdir}", "PREFIX=/usr")
+    assert r.returncode == 0, r.stdout + r.stderr
+    for k in kernels:
+        for m in ("vhost", "vhost_net"):
+            got = destdir / "lib/modules" / k / "updates/lwvhost" / f"{m}.ko"
+            assert filecmp.cmp(got, BUILD / "kmod" / k / m / f"{m}.ko", shallow=False), got
+            assert got.stat().st_mode & 0o777 == 0o644
+    for tool in ("vnet", "lwvhost-trace", "lwvhostctl", "lwvhost-events"):
+        if (BUILD / "bin" / tool).is_file():
+            got = destdir / "usr/bin" / tool
+            assert filecmp.cmp(got, BUILD / "bin" / tool, shallow=False), tool
+            assert got.stat().st_mode & 0o777 == 0o755
+    if (BUILD / "bin" / "lwvhost-tuned").is_file():
+        assert (destdir / "usr/sbin/lwvhost-tuned").is_file()
+    optional = {
+        "procfs-ctl/lwvhostctl.8": "usr/share/man/man8/lwvhostctl.8",
+        "procfs-ctl/lwvhostctl.bash-completion":
+            "usr/share/bash-completion/completions/lwvhostctl",
+        "tools/tuned/tuned.conf.example": "etc/lwvhost/tuned.conf.example",
+        "tools/tuned/lwvhost-tuned.service": "usr/lib/systemd/system/lwvhost-tuned.service",
+    }
+    for src, dst in optional.items():
+        assert (ROOT / src).is_file() == (destdir / dst).is_file(), dst
+    manifest = (destdir / "usr/share/lwvhost/install-manifest").read_text().splitlines()
+    installed = {p for p in tree(destdir) if not p.endswith("/")}
+    assert {line[2:].lstrip("/") for line in manifest if line.startswith("f ")} == installed
+    assert "depmod" not in r.stdout  # never with DESTDIR
+
+    r = make("uninstall", f"DESTDIR={destdir}", "PREFIX=/usr")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert tree(destdir) == set()
+
+
+def test_reinstall_one_kernel_then_uninstall(destdir):
+    k = built_kernels()[0]
+    for _ in range(2):
+        r = make("install", f"DESTDIR={destdir}", f"KVER={k}")
+        assert r.returncode == 0, r.stdout + r.stderr
+    kmods = destdir / "lib/modules"
+    assert sorted(p.name for p in kmods.iterdir()) == [k]
+    manifest = (destdir / "usr/local/share/lwvhost/install-manifest").read_text().splitlines()
+    assert len(manifest) == len(set(manifest)), "manifest has duplicates"
+    r = make("uninstall", f"DESTDIR={destdir}")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert tree(destdir) == set()
+
+
+def test_uninstall_keeps_what_it_did_not_install(destdir):
+    r = make("install", f"DESTDIR={destdir}")
+    assert r.returncode == 0, r.stdout + r.stderr
+    foreign = destdir / "usr/local/bin/someone-elses-tool"
+    foreign.write_text("#!/bin/sh\n")
+    r = make("uninstall", f"DESTDIR={destdir}")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "kept" in r.stdout and "usr/local/bin" in r.stdout
+    assert tree(destdir) == {"usr/", "usr/local/", "usr/local/bin/",
+                             "usr/local/bin/someone-elses-tool"}
+
+
+def test_errors_are_clear(destdir):
+    r = make("install", f"DESTDIR={destdir}", "KVER=9.9.9-not-built")
+    assert r.returncode != 0
+    assert "9.9.9-not-built/vhost/vhost.ko not built" in r.stderr
+    assert tree(destdir) == set()
+    r = make("uninstall", f"DESTDIR={destdir}")
+    assert r.returncode != 0
+    assert "nothing to uninstall: no manifest" in r.stderr
+    r = make("install", "DESTDIR=relative/path")
+    assert r.returncode != 0
+    assert "DESTDIR must be an absolute path" in r.stderr
+
+
+def test_unit_runs_the_installed_daemon(destdir, tmp_path):
+    # A source tree with a unit that names the daemon somewhere else: the
+    # installed unit must start it from where install put it.
+    src = tmp_path / "src"
+    (src / "tools/tuned").mkdir(parents=True)
+    (src / "tools/tuned/lwvhost-tuned.service").write_text(
+        "[Service]\nExecStart=/opt/x/bin/lwvhost-tuned --config /etc/lwvhost/tuned.conf\n")
+    (src / "tools/tuned/tuned.conf.example").write_text("# example\n")
+    r = make("install", f"DESTDIR={destdir}", "PREFIX=/usr", env={"SRCDIR": str(src)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    unit = (destdir / "usr/lib/systemd/system/lwvhost-tuned.service").read_text()
+    assert "ExecStart=/usr/sbin/lwvhost-tuned --config /etc/lwvhost/tuned.conf" in unit
+    assert (destdir / "etc/lwvhost/tuned.conf.example").read_text() == "# example\n"
+    r = make("uninstall", f"DESTDIR={destdir}", "PREFIX=/usr")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert tree(destdir) == set()
+
+
+def test_install_signs_modules_with_a_mok(destdir, tmp_path):
+    key, cert = tmp_path / "mok.key", tmp_path / "mok.der"
+    subprocess.run(["openssl", "req", "-new", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-days", "1", "-subj", "/CN=lwvhost test MOK/", "-outform", "DER",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    k = built_kernels()[0]
+    r = make("install", f"DESTDIR={destdir}", f"KVER={k}",
+             f"MOK_KEY={key}", f"MOK_CERT={cert}")
+    assert r.returncode == 0, r.stdout + r.stderr
+    for m in ("vhost", "vhost_net"):
+        installed = destdir / "lib/modules" / k / "updates/lwvhost" / f"{m}.ko"
+        signer = subprocess.run(["modinfo", "-F", "signer", str(installed)],
+                                capture_output=True, text=True).stdout.strip()
+        assert signer == "lwvhost test MOK"
+        built = subprocess.run(["modinfo", "-F", "signer", str(BUILD / "kmod" / k / m / f"{m}.ko")],
+                               capture_output=True, text=True).stdout.strip()
+        assert built == "", "signing must not touch the build tree"
+    r = make("uninstall", f"DESTDIR={destdir}")
+    assert r.returncode == 0
+    assert tree(destdir) == set()
