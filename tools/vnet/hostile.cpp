@@ -762,10 +762,12 @@ void Hostile::build(CaseSpec &c)
 		}
 		unsigned m = static_cast<unsigned>(r.range(1, 4));
 		HRing &hr = ring_[q];
+		std::string log;
 		for (unsigned i = 0; i < m; i++) {
 			uint8_t *p;
 			size_t span;
-			switch (r.below(4)) {
+			const unsigned target = static_cast<unsigned>(r.below(4));
+			switch (target) {
 			case 0:
 				p = hr.hva + hr.L.desc_off;
 				span = 16 * std::max(d, 1u);
@@ -784,13 +786,18 @@ void Hostile::build(CaseSpec &c)
 				break;
 			}
 			size_t at = r.below(span);
+			const uint8_t was = p[at];
 			if (r.chance(1, 2))
 				p[at] ^= static_cast<uint8_t>(1u << r.below(8));
 			else
 				p[at] = static_cast<uint8_t>(r.next());
+			char b[64];
+			static const char *names[] = {"desc", "indirect", "avail.ring", "avail.idx"};
+			std::snprintf(b, sizeof(b), " %s+%zu:%02x->%02x", names[target], at, was, p[at]);
+			log += b;
 		}
 		c.check_intact = false;
-		c.what = std::to_string(k) + " buffers, " + std::to_string(m) + " mutations";
+		c.what = std::to_string(k) + " buffers, " + std::to_string(m) + " mutations:" + log;
 		break;
 	}
 	}
@@ -882,6 +889,7 @@ void Hostile::run_case(CaseSpec &c, HostileResult &res)
 		res.failures.push_back("case " + std::to_string(c.cid) + " (" + kKindNames[c.kind] + (tx ? "/tx: " : "/rx: ") +
 				       c.what + "): " + std::to_string(intact) + " of " + std::to_string(c.expect) +
 				       " good frames arrived");
+	const char *outcome = delivered ? "delivered" : err ? "err" : used ? "dropped" : "ignored";
 	if (delivered)
 		tally.delivered++;
 	else if (err)
@@ -890,6 +898,9 @@ void Hostile::run_case(CaseSpec &c, HostileResult &res)
 		tally.dropped++;
 	else
 		tally.ignored++;
+	if (o_.trace)
+		std::fprintf(stderr, "case %u -> %s (used %u, delivered %u, intact %u)\n", c.cid, outcome,
+			     used, delivered, intact);
 
 	// The worker must be idle now: no kicks, nothing to do.
 	const uint64_t w0 = worker_run_ns(), t0 = now_ns();
