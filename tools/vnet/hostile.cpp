@@ -175,6 +175,8 @@ private:
 	void map_memory();
 	void open_device(HostileResult &res);
 	void close_device();
+	void stop_ring(unsigned q);
+	void start_ring(unsigned q);
 	void reset_ring(unsigned q);
 	void drain_tap();
 	std::vector<Captured> capture(unsigned wait_ms);
@@ -356,9 +358,11 @@ void Hostile::drain_tap()
 	}
 }
 
-// Stop the ring, clear it, rewind it to index 0 and start it again (what
-// a guest driver's reset amounts to).
-void Hostile::reset_ring(unsigned q)
+// Stop the ring (backend detached: the device cannot look at it), clear it
+// and rewind it to index 0; start_ring() attaches the backend again. A case
+// writes its ring in between, so the device only ever sees the finished
+// (malformed) ring, whatever the worker's timing.
+void Hostile::stop_ring(unsigned q)
 {
 	HRing &r = ring_[q];
 	vhost_vring_file off{q, -1};
@@ -371,8 +375,18 @@ void Hostile::reset_ring(unsigned q)
 		drain_tap();
 	eventfd_take(r.err.get());
 	eventfd_take(r.call.get());
+}
+
+void Hostile::start_ring(unsigned q)
+{
 	vhost_vring_file on{q, tap_.get()};
 	VNET_IOCTL(vhost_.get(), VHOST_NET_SET_BACKEND, &on);
+}
+
+void Hostile::reset_ring(unsigned q)
+{
+	stop_ring(q);
+	start_ring(q);
 }
 
 std::vector<Captured> Hostile::capture(unsigned wait_ms)
@@ -810,10 +824,12 @@ void Hostile::run_case(CaseSpec &c, HostileResult &res)
 	KindTally &tally = res.kinds[std::string(kKindNames[c.kind]) + (tx ? "/tx" : "/rx")];
 	tally.tried++;
 	res.cases++;
+	stop_ring(q);
 	build(c);
 	if (o_.trace)
 		std::fprintf(stderr, "case %u %s %s: %s\n", c.cid, kKindNames[c.kind], tx ? "tx" : "rx",
 			     c.what.c_str());
+	start_ring(q);
 	eventfd_kick(ring_[q].kick.get());
 	for (auto &f : c.inject) {
 		std::vector<uint8_t> eth = f;
@@ -1003,9 +1019,8 @@ void Hostile::run(HostileResult &res)
 		if (c.kind == k_longer_than_ring && c.q == kRxQ && rng_.chance(1, 2))
 			c.q = kTxQ;
 		c.cid = next_cid_++;
-		// A clean ring for every case (the previous case or a probe may
-		// have left used entries or a stopped ring behind).
-		reset_ring(c.q);
+		// run_case() starts from a clean ring (the previous case or a
+		// probe may have left used entries or a stopped ring behind).
 		run_case(c, res);
 		cases_on_device_++;
 		if ((i + 1) % o_.probe_every == 0 || i + 1 == o_.rings)
