@@ -32,7 +32,8 @@ def test_reliability_lwvhost(vm):
 
 def test_reliability_stock(vm):
     """The same fuzzer and hostile rings against Debian's vhost_net: the
-    tools themselves must hold against the reference."""
-    res, f = run_impl(vm, "stock", "perms,fuzz,hostile,kill", 300)
+    tools themselves must hold against the reference (owner kills and the
+    rest run against stock in make check-stress)."""
+    res, f = run_impl(vm, "stock", "perms,fuzz,hostile", 300)
     assert f["fuzz_calls"] >= 4000
     assert f["hostile_rings"] >= 170

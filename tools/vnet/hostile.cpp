@@ -175,6 +175,8 @@ private:
 	void map_memory();
 	void open_device(HostileResult &res);
 	void close_device();
+	void stop_ring(unsigned q);
+	void start_ring(unsigned q);
 	void reset_ring(unsigned q);
 	void drain_tap();
 	std::vector<Captured> capture(unsigned wait_ms);
@@ -356,9 +358,11 @@ void Hostile::drain_tap()
 	}
 }
 
-// Stop the ring, clear it, rewind it to index 0 and start it again (what
-// a guest driver's reset amounts to).
-void Hostile::reset_ring(unsigned q)
+// Stop the ring (backend detached: the device cannot look at it), clear it
+// and rewind it to index 0; start_ring() attaches the backend again. A case
+// writes its ring in between, so the device only ever sees the finished
+// (malformed) ring, whatever the worker's timing.
+void Hostile::stop_ring(unsigned q)
 {
 	HRing &r = ring_[q];
 	vhost_vring_file off{q, -1};
@@ -371,8 +375,18 @@ void Hostile::reset_ring(unsigned q)
 		drain_tap();
 	eventfd_take(r.err.get());
 	eventfd_take(r.call.get());
+}
+
+void Hostile::start_ring(unsigned q)
+{
 	vhost_vring_file on{q, tap_.get()};
 	VNET_IOCTL(vhost_.get(), VHOST_NET_SET_BACKEND, &on);
+}
+
+void Hostile::reset_ring(unsigned q)
+{
+	stop_ring(q);
+	start_ring(q);
 }
 
 std::vector<Captured> Hostile::capture(unsigned wait_ms)
@@ -762,10 +776,12 @@ void Hostile::build(CaseSpec &c)
 		}
 		unsigned m = static_cast<unsigned>(r.range(1, 4));
 		HRing &hr = ring_[q];
+		std::string log;
 		for (unsigned i = 0; i < m; i++) {
 			uint8_t *p;
 			size_t span;
-			switch (r.below(4)) {
+			const unsigned target = static_cast<unsigned>(r.below(4));
+			switch (target) {
 			case 0:
 				p = hr.hva + hr.L.desc_off;
 				span = 16 * std::max(d, 1u);
@@ -784,13 +800,18 @@ void Hostile::build(CaseSpec &c)
 				break;
 			}
 			size_t at = r.below(span);
+			const uint8_t was = p[at];
 			if (r.chance(1, 2))
 				p[at] ^= static_cast<uint8_t>(1u << r.below(8));
 			else
 				p[at] = static_cast<uint8_t>(r.next());
+			char b[64];
+			static const char *names[] = {"desc", "indirect", "avail.ring", "avail.idx"};
+			std::snprintf(b, sizeof(b), " %s+%zu:%02x->%02x", names[target], at, was, p[at]);
+			log += b;
 		}
 		c.check_intact = false;
-		c.what = std::to_string(k) + " buffers, " + std::to_string(m) + " mutations";
+		c.what = std::to_string(k) + " buffers, " + std::to_string(m) + " mutations:" + log;
 		break;
 	}
 	}
@@ -803,10 +824,12 @@ void Hostile::run_case(CaseSpec &c, HostileResult &res)
 	KindTally &tally = res.kinds[std::string(kKindNames[c.kind]) + (tx ? "/tx" : "/rx")];
 	tally.tried++;
 	res.cases++;
+	stop_ring(q);
 	build(c);
 	if (o_.trace)
 		std::fprintf(stderr, "case %u %s %s: %s\n", c.cid, kKindNames[c.kind], tx ? "tx" : "rx",
 			     c.what.c_str());
+	start_ring(q);
 	eventfd_kick(ring_[q].kick.get());
 	for (auto &f : c.inject) {
 		std::vector<uint8_t> eth = f;
@@ -882,6 +905,7 @@ void Hostile::run_case(CaseSpec &c, HostileResult &res)
 		res.failures.push_back("case " + std::to_string(c.cid) + " (" + kKindNames[c.kind] + (tx ? "/tx: " : "/rx: ") +
 				       c.what + "): " + std::to_string(intact) + " of " + std::to_string(c.expect) +
 				       " good frames arrived");
+	const char *outcome = delivered ? "delivered" : err ? "err" : used ? "dropped" : "ignored";
 	if (delivered)
 		tally.delivered++;
 	else if (err)
@@ -890,6 +914,9 @@ void Hostile::run_case(CaseSpec &c, HostileResult &res)
 		tally.dropped++;
 	else
 		tally.ignored++;
+	if (o_.trace)
+		std::fprintf(stderr, "case %u -> %s (used %u, delivered %u, intact %u)\n", c.cid, outcome,
+			     used, delivered, intact);
 
 	// The worker must be idle now: no kicks, nothing to do.
 	const uint64_t w0 = worker_run_ns(), t0 = now_ns();
@@ -992,9 +1019,8 @@ void Hostile::run(HostileResult &res)
 		if (c.kind == k_longer_than_ring && c.q == kRxQ && rng_.chance(1, 2))
 			c.q = kTxQ;
 		c.cid = next_cid_++;
-		// A clean ring for every case (the previous case or a probe may
-		// have left used entries or a stopped ring behind).
-		reset_ring(c.q);
+		// run_case() starts from a clean ring (the previous case or a
+		// probe may have left used entries or a stopped ring behind).
 		run_case(c, res);
 		cases_on_device_++;
 		if ((i + 1) % o_.probe_every == 0 || i + 1 == o_.rings)

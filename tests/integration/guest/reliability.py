@@ -50,8 +50,8 @@ from complaints import complaint_in  # noqa: E402
 BIN = os.path.join(ROOT, "build", "bin")
 SCALES = {
     # short: inside `make check` (a few minutes of VM time per kernel)
-    "short": dict(fuzz_calls=4000, hostile_rings=170, kills=5, tapdels=2, swaps=150,
-                  unloads=5, integrity_frames=3000, flap_s=2),
+    "short": dict(fuzz_calls=4000, hostile_rings=170, kills=3, tapdels=1, swaps=150,
+                  unloads=3, integrity_frames=1500, flap_s=1),
     # long: `make check-stress`, the figures in docs/reliability.md
     "long": dict(fuzz_calls=100000, hostile_rings=10000, kills=100, tapdels=20, swaps=3000,
                  unloads=100, integrity_frames=100000, flap_s=20),
@@ -172,17 +172,25 @@ def settled_slabs(limit_s=20.0):
         time.sleep(0.3)
 
 
+# Long runs check leaks around every scenario; short runs once around the
+# whole run (each check may wait up to LEAK_WAIT_S for deferred frees).
+PER_SCENARIO_LEAKS = True
+
+
 class LeakCheck:
-    def __init__(self, name):
+    def __init__(self, name, scope="scenario"):
         self.name = name
+        self.active = (scope == "scenario") == PER_SCENARIO_LEAKS
 
     def __enter__(self):
+        if not self.active:
+            return self
         self.refs = refcounts()
         self.slabs = settled_slabs()
         return self
 
     def __exit__(self, *exc):
-        if exc[0]:
+        if exc[0] or not self.active:
             return False
         deadline = time.time() + 5
         while refcounts() != self.refs and time.time() < deadline:
@@ -750,7 +758,7 @@ def count_kernel_complaints():
 
 
 def main():
-    global args
+    global args, PER_SCENARIO_LEAKS
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--impl", choices=["stock", "lwvhost"], required=True)
     ap.add_argument("--scale", choices=list(SCALES), default="short")
@@ -768,6 +776,9 @@ def main():
     load()
     only = args.only.split(",")
     t0 = time.time()
+    PER_SCENARIO_LEAKS = args.scale != "short"
+    whole = LeakCheck("all scenarios", scope="run")
+    whole.__enter__()
     steps = [("perms", sc_perms, ()), ("integrity", sc_integrity, (sc["integrity_frames"],)),
              ("fuzz", sc_fuzz, (sc["fuzz_calls"],)), ("hostile", sc_hostile, (sc["hostile_rings"],)),
              ("kill", sc_kill, (sc["kills"],)), ("tapdel", sc_tapdel, (sc["tapdels"],)),
@@ -779,6 +790,7 @@ def main():
             print(f"== {name}", flush=True)
             fn(*a)
             figures.setdefault("seconds", {})[name] = round(time.time() - t, 1)
+    whole.__exit__(None, None, None)
     n, lines = count_kernel_complaints()
     figures["warnings_seen"] = n
     ok("no kernel complaint in dmesg", n == 0, f"({lines})")
