@@ -4,6 +4,7 @@
 #                                   output dir per kernel under build/kmod/
 #   make tools                      C++ tools and unit tests (CMake, build/)
 #   make check                      unit tests + VM tests on every kernel
+#   make check-stress               long reliability run (docs/reliability.md)
 #   make check-guest                nested Linux guest over vhost-net on every
 #                                   kernel (make check runs it on 6.1 only)
 #   make demo                       install deps, build, boot the VM, swap in
@@ -38,8 +39,8 @@ endif
 
 KSOURCES := Kbuild compat include vhost vhost_net
 
-.PHONY: all modules tools unit check check-unit check-guest check-vm demo style clean deps trace bench \
-	install uninstall dkms-install dkms-uninstall check-dkms
+.PHONY: all modules tools unit check check-unit check-guest check-vm check-stress demo style clean deps \
+	trace bench install uninstall dkms-install dkms-uninstall check-dkms
 
 all: modules tools
 
@@ -89,6 +90,11 @@ bench: modules tools
 
 clean:
 	rm -rf $(BUILD)
+
+# Long reliability run (fuzzing, hostile rings, faults, leaks) on every
+# kernel, lwvhost then stock; figures land in build/stress/ (docs/reliability.md).
+check-stress: modules tools
+	tests/stress/run-stress $(STRESS_ARGS)
 
 # Installs what is built (it never builds as root on its own).
 PREFIX ?= /usr/local

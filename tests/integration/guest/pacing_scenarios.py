@@ -98,7 +98,7 @@ def wait_for_device(timeout=20):
 # frames per second), so any loss is a bug rather than overload.
 TX = "tx --frames 20000 --rate 10000 --size 64 --event-idx"
 RX = "rx --frames 20000 --rate 10000 --size 64 --event-idx"
-RR = "rr --frames 1000 --event-idx"
+RR = "rr --frames 500 --event-idx"
 
 
 # At a low rate the worker sleeps between frames, so in event mode nearly
@@ -143,7 +143,7 @@ def coalesce():
     emit("coalesce", out)
 
 
-def rr(rounds=3):
+def rr(rounds=5):
     """Interleaved rounds so slow drift of the VM hits every interval alike."""
     load("lwvhost")
     out = {}

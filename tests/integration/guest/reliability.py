@@ -1,0 +1,804 @@
+#!/usr/bin/python3
+"""Inside the VM: reliability and security scenarios against one vhost_net
+(stock or lwvhost), each followed by a leak check.
+
+  reliability.py --impl stock|lwvhost [--scale short|long] [--seed S]
+                 [--only fuzz,hostile,kill,tapdel,swap,unload,perms,integrity,flap]
+
+Scenarios:
+  fuzz       build/bin/vhost-fuzz (random ioctl sequences), then the module
+             must unload and reload
+  hostile    build/bin/vnet hostile (malicious rings, a healthy device beside)
+  kill       SIGKILL of the owner during a vnet flood (tx/rx/rr in turn)
+  tapdel     the tap is deleted during traffic, then the device is closed
+  swap       the backend is replaced (tap A, tap B, detach) during traffic
+  unload     rmmod is refused while a device is open and works after close
+  perms      only the owner may drive a device; procfs/genetlink writes need
+             CAP_NET_ADMIN; /proc/lwvhost shows no kernel pointers
+  integrity  vnet tx/rx/rr with mixed sizes: every frame's sequence number
+             and checksums intact and in order (and again with pacing)
+  flap       pacing knobs rewritten at 1 kHz through /proc/lwvhost during
+             a flood (needs the pacing kernel side)
+
+After each scenario: kmalloc slab object counts and the modules' refcounts
+must be back at their baseline (tolerance: SLAB_TOL objects per cache). One
+`ok`/`FAIL` line per check, `SKIP` lines for what this build cannot test, and
+a final `RELIABILITY {json}` line with the figures.
+"""
+
+import argparse
+import ctypes
+import errno
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "vm"))
+from vhostlib import *  # noqa: E402,F401,F403
+from complaints import complaint_in  # noqa: E402
+
+BIN = os.path.join(ROOT, "build", "bin")
+SCALES = {
+    # short: inside `make check` (a few minutes of VM time per kernel)
+    "short": dict(fuzz_calls=4000, hostile_rings=170, kills=3, tapdels=1, swaps=150,
+                  unloads=3, integrity_frames=1500, flap_s=1),
+    # long: `make check-stress`, the figures in docs/reliability.md
+    "long": dict(fuzz_calls=100000, hostile_rings=10000, kills=100, tapdels=20, swaps=3000,
+                 unloads=100, integrity_frames=100000, flap_s=20),
+}
+# Slab objects a cache may grow by, from its baseline, after settling: the
+# largest of SLAB_TOL, ten whole slabs of the cache and 10 % of its baseline.
+# SLUB counts move a slab at a time, and the kernel's own deferred work (netns
+# and tap teardown, RCU) leaves kmalloc-96 up to 8 slabs (336 objects) above
+# its baseline for tens of seconds, with stock vhost_net as with lwvhost and
+# without growing with the number of iterations (tapdel x8: +48..+105 on
+# both). So the short run catches only gross leaks (several objects per
+# iteration); the long run (10^4 hostile rings on ~40 devices, 100 kills, 100
+# unloads, 3000 swaps) catches a few objects per iteration in the small
+# caches. Stock runs record the figures without judging them.
+SLAB_TOL = 48
+LEAK_WAIT_S = 40
+SLAB_CACHES = re.compile(r"^(kmalloc-(cg-)?\d+k?|eventfd_ctx|task_struct|mm_struct|files_cache|"
+                         r"sock_inode_cache|skbuff_head_cache|filp|pid|signal_cache)$")
+
+check = Checker()
+figures = {"checks": 0, "failed": 0, "faults_injected": 0, "frames_checked": 0,
+           "fuzz_calls": 0, "hostile_rings": 0, "skipped": []}
+args = None
+
+
+def sh(cmd, timeout=120):
+    p = subprocess.run(cmd, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=timeout)
+    return p.returncode, p.stdout
+
+
+def ok(what, cond, detail=""):
+    figures["checks"] += 1
+    if not cond:
+        figures["failed"] += 1
+    return check(what, cond, detail)
+
+
+def skip(what, why):
+    print(f"SKIP {what}: {why}", flush=True)
+    figures["skipped"].append(f"{what}: {why}")
+
+
+# ---------------------------------------------------------------- modules
+
+def load():
+    loader = "tests/vm/load-lwvhost" if args.impl == "lwvhost" else "tests/vm/load-stock"
+    rc, out = sh(loader)
+    if rc:
+        raise SystemExit(f"FAIL loading {args.impl}: {out}")
+
+
+def unload():
+    rc, out = sh(". tests/vm/modlib.sh && unload_vhost")
+    return rc == 0, out
+
+
+def refcnt(mod):
+    try:
+        return int(open(f"/sys/module/{mod}/refcnt").read())
+    except OSError:
+        return None
+
+
+def refcounts():
+    return {m: refcnt(m) for m in ("vhost_net", "vhost")}
+
+
+# ---------------------------------------------------------------- leaks
+
+def shrink_slabs():
+    try:
+        for c in os.listdir("/sys/kernel/slab"):
+            if SLAB_CACHES.match(c):
+                try:
+                    with open(f"/sys/kernel/slab/{c}/shrink", "w") as f:
+                        f.write("1")
+                except OSError:
+                    pass
+    except OSError:
+        pass
+
+
+OBJS_PER_SLAB = {}
+
+
+def slab_counts():
+    out = {}
+    for line in open("/proc/slabinfo").read().splitlines()[2:]:
+        f = line.split()
+        if len(f) > 5 and SLAB_CACHES.match(f[0]):
+            out[f[0]] = int(f[1])
+            OBJS_PER_SLAB[f[0]] = int(f[4])
+    return out
+
+
+def slab_tolerance(cache, baseline):
+    return max(SLAB_TOL, 10 * OBJS_PER_SLAB.get(cache, 0), baseline // 10)
+
+
+def settled_slabs(limit_s=20.0):
+    """Slab counts once deferred frees (RCU, netns cleanup) have run: five
+    readings 0.3 s apart that agree within a few objects per cache."""
+    end = time.time() + limit_s
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("2")
+    prev, stable = None, 0
+    while True:
+        shrink_slabs()
+        cur = slab_counts()
+        if prev is not None and all(abs(cur.get(k, 0) - v) <= 4 for k, v in prev.items()):
+            stable += 1
+        else:
+            stable = 0
+        if stable >= 4 or time.time() > end:
+            return cur
+        prev = cur
+        time.sleep(0.3)
+
+
+# Long runs check leaks around every scenario; short runs once around the
+# whole run (each check may wait up to LEAK_WAIT_S for deferred frees).
+PER_SCENARIO_LEAKS = True
+
+
+class LeakCheck:
+    def __init__(self, name, scope="scenario"):
+        self.name = name
+        self.active = (scope == "scenario") == PER_SCENARIO_LEAKS
+
+    def __enter__(self):
+        if not self.active:
+            return self
+        self.refs = refcounts()
+        self.slabs = settled_slabs()
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] or not self.active:
+            return False
+        deadline = time.time() + 5
+        while refcounts() != self.refs and time.time() < deadline:
+            time.sleep(0.1)
+        refs = refcounts()
+        ok(f"{self.name}: module refcounts back to baseline", refs == self.refs,
+           f"({self.refs} -> {refs})")
+        # Growth that is only deferred freeing goes away; a leak stays.
+        # Look again for up to LEAK_WAIT_S before calling it a leak.
+        deadline = time.time() + LEAK_WAIT_S
+        while True:
+            after = settled_slabs()
+            grown = {k: f"{v} -> {after.get(k, 0)}" for k, v in self.slabs.items()
+                     if after.get(k, 0) - v > slab_tolerance(k, v)}
+            if not grown or time.time() > deadline:
+                break
+            time.sleep(2)
+        what = f"{self.name}: slab objects back to baseline (tolerance max({SLAB_TOL}, 10 slabs, 10 %)/cache)"
+        if args.impl == "stock":
+            # Debian's modules are the reference, not under test: record.
+            print(f"     {what}: {'yes' if not grown else 'no, ' + str(grown)}", flush=True)
+        else:
+            ok(what, not grown, f"(grown: {grown})" if grown else "")
+        figures.setdefault("slab_max_growth", {})[self.name] = max(
+            [after.get(k, 0) - v for k, v in self.slabs.items()] + [0])
+        return False
+
+
+# ---------------------------------------------------------------- helpers
+
+def worker_of(pid, timeout=5.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if worker_cpu_s(pid) is not None:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def reap(proc, timeout=5.0):
+    t = time.time()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    return time.time() - t
+
+
+def run_json(cmd, timeout):
+    rc, out = sh(cmd, timeout=timeout)
+    doc = None
+    start = out.find("{")
+    if start >= 0:
+        try:
+            doc = json.loads(out[start:])
+        except ValueError:
+            doc = None
+    return rc, out, doc
+
+
+def lwvhost_proc_dirs():
+    try:
+        return [d for d in os.listdir("/proc/lwvhost") if d.isdigit()]
+    except OSError:
+        return None
+
+
+# ---------------------------------------------------------------- scenarios
+
+def sc_fuzz(n):
+    with LeakCheck("fuzz"):
+        seed = args.seed
+        rc, out, doc = run_json(f"{BIN}/vhost-fuzz --seed {seed} --calls {n} --json", timeout=1800)
+        ok(f"fuzz: seed {seed}, {n} steps, no hang and no owner-check violation", rc == 0,
+           "" if rc == 0 else out[-3000:])
+        if doc:
+            figures["fuzz_calls"] += doc["calls"]
+            figures["fuzz"] = {k: doc[k] for k in ("calls", "ioctls", "forks", "races", "setups",
+                                                    "kicks", "violations", "cleanup_ms")}
+            figures["fuzz_per_call"] = doc["per_call"]
+            print(f"     fuzz: {doc['calls']} calls, {doc['forks']} non-owner forks, "
+                  f"{doc['races']} races, cleanup {doc['cleanup_ms']:.1f} ms", flush=True)
+    # The module must still come apart and back.
+    unloaded, out = unload()
+    ok("fuzz: modules unload after the fuzzer exits", unloaded, out)
+    load()
+
+
+def sc_hostile(n):
+    with LeakCheck("hostile"):
+        rc, out, doc = run_json(f"{BIN}/vnet hostile --seed {args.seed} --rings {n} --json",
+                                timeout=3600)
+        ok(f"hostile: {n} malicious rings, backend held", rc == 0,
+           "" if rc == 0 else (json.dumps(doc["failures"][:20]) if doc else out[-3000:]))
+        if doc:
+            figures["hostile_rings"] += doc["cases"]
+            figures["frames_checked"] += doc["frames_checked"] + doc["healthy_frames"]
+            figures["hostile"] = doc
+            print(f"     hostile: {doc['cases']} rings, {doc['probes']} probes, worker "
+                  f"{doc['worker_quiet_ms']:.1f} ms busy in {doc['quiet_window_ms']:.0f} ms quiet, "
+                  f"healthy {doc['healthy_rounds']} rounds / {doc['healthy_frames']} frames", flush=True)
+
+
+def sc_kill(n):
+    modes = ["tx", "rx", "rr"]
+    times = []
+    with LeakCheck("kill"):
+        for i in range(n):
+            mode = modes[i % 3]
+            log = open(f"/tmp/kill{i}.log", "w+")
+            # rr keeps every RTT sample: a bounded count (still minutes of traffic).
+            frames = "2000000" if mode == "rr" else "4000000000"
+            p = subprocess.Popen([f"{BIN}/vnet", mode, "--frames", frames, "--size", "16-1472",
+                                  "--timeout-ms", "60000"] + (["--window", "16"] if mode == "rr" else []),
+                                 stdout=log, stderr=subprocess.STDOUT)
+            started = worker_of(p.pid, 20.0)
+            time.sleep(0.05 + 0.01 * (i % 10))
+            if not ok(f"kill {i}: {mode} flood running", started and p.poll() is None,
+                      f"(worker found: {started}, exit: {p.poll()}, "
+                      f"output: {open(f'/tmp/kill{i}.log').read()[-500:]!r})"):
+                p.kill()
+                reap(p)
+                continue
+            os.kill(p.pid, signal.SIGKILL)
+            figures["faults_injected"] += 1
+            dt = reap(p)
+            times.append(dt if dt is not None else 99)
+            if dt is None or dt > 2.0:
+                ok(f"kill {i}: owner reaped promptly", False, f"({dt})")
+        ok(f"kill: {n} owners SIGKILLed mid-flood, each reaped within 2 s",
+           times and max(times) <= 2.0, f"(max {max(times or [0]):.3f} s)")
+        deadline = time.time() + 5
+        while lwvhost_proc_dirs() and time.time() < deadline:
+            time.sleep(0.1)
+        dirs = lwvhost_proc_dirs()
+        if dirs is not None:
+            ok("kill: no /proc/lwvhost device left behind", not dirs, f"({dirs})")
+    figures["kill_max_reap_s"] = max(times or [0])
+
+
+def flood_thread(dev, stop, errors, counter):
+    """TX and RX traffic on a vhostlib NetDev until stop is set, reusing a
+    fixed set of buffers. Errors from a vanished tap or a detached ring are
+    expected and only counted."""
+    frames = [frame(i, 300) for i in range(32)]
+    hdr = bytes(dev.hdr_len)
+    slots = []
+    for f in frames:
+        off = dev.mem.alloc(len(hdr) + len(f))
+        dev.mem.w(off, hdr + f)
+        slots.append((dev.mem.gpa_of(off), len(hdr) + len(f), False))
+    tx, rx = dev.rings[dev.TX], dev.rings[dev.RX]
+    dev.post_rx(64)
+    k = 0
+    while not stop.is_set():
+        try:
+            tx.pop_used()
+            added = 0
+            while len(tx.free) > 0 and added < 16 and len(tx.chains) < 32:
+                tx.add([slots[k % len(slots)]])
+                k += 1
+                added += 1
+            tx.do_kick()
+            for f in frames[:8]:
+                dev.tap.send(f)
+            for i, _ in rx.pop_used():
+                parts = dev.bufs.pop(i)
+                dev.bufs[rx.add(parts)] = parts
+                counter[0] += 1
+            rx.do_kick()
+            time.sleep(0.0005)
+        except (OSError, IndexError, KeyError) as e:
+            errors.append(repr(e))
+            time.sleep(0.01)
+
+
+def sc_tapdel(n):
+    with LeakCheck("tapdel"):
+        for i in range(n):
+            d = NetDev(1 << F_VERSION_1 | 1 << NET_F_MRG_RXBUF, f"rtd{i}", num=256, mem_size=8 << 20)
+            d.attach()
+            stop, errors, counter = threading.Event(), [], [0]
+            t = threading.Thread(target=flood_thread, args=(d, stop, errors, counter))
+            t.start()
+            time.sleep(0.3)
+            rc, out = sh(f"ip link delete rtd{i}")
+            figures["faults_injected"] += 1
+            ok(f"tapdel {i}: tap deleted during traffic", rc == 0, out)
+            time.sleep(0.3)
+            stop.set()
+            t.join(10)
+            ok(f"tapdel {i}: traffic loop ended", not t.is_alive())
+            t0 = time.time()
+            os.close(d.fd)
+            try:
+                d.tap.close()
+            except OSError:
+                pass
+            ok(f"tapdel {i}: device closes promptly", time.time() - t0 < 2.0,
+               f"({time.time() - t0:.3f} s)")
+
+
+def sc_swap(n):
+    """Replace the backend during traffic: tap A, tap B, detach, in a second
+    thread of the owner; afterwards tap A must carry good frames both ways."""
+    with LeakCheck("swap"):
+        d = NetDev(1 << F_VERSION_1 | 1 << NET_F_MRG_RXBUF | 1 << F_EVENT_IDX, "rsa0", num=256,
+                   mem_size=8 << 20)
+        b = Tap("rsb0", 12)
+        d.attach()
+        stop, errors, counter = threading.Event(), [], [0]
+        t = threading.Thread(target=flood_thread, args=(d, stop, errors, counter))
+        t.start()
+        failures = 0
+        for i in range(n):
+            ring = i % 2
+            fd = [d.tap.fd, b.fd, -1][(i // 2) % 3]
+            failures += ioctl(d.fd, NET_SET_BACKEND, vfile(ring, fd)) != 0
+            figures["faults_injected"] += 1
+            if i % 16 == 0:
+                time.sleep(0.001)
+        stop.set()
+        t.join(10)
+        ok(f"swap: {n} backend replacements during traffic, all accepted", failures == 0,
+           f"({failures} failed)")
+        ok("swap: traffic loop ended", not t.is_alive())
+        # Both rings back on tap A, then a clean check of each direction.
+        d.attach()
+        d.tap.recv_frames(10000, 0.2)
+        rx = d.rings[d.RX]
+        rx.pop_used()
+        got_tx = False
+        for attempt in range(3):
+            d.tx([frame(777000 + attempt, 200)])
+            got = d.tap.recv_frames(1, 2.0)
+            if any(frame_seq(g) == 777000 + attempt for g in got):
+                got_tx = True
+                break
+        ok("swap: TX works on the final backend", got_tx)
+        # Frames the flood left queued on tap A arrive first: keep
+        # recycling buffers until the marker frame shows up.
+        d.tap.send(frame(888000, 300))
+        got_rx = False
+        end = time.time() + 5.0
+        while not got_rx and time.time() < end:
+            for e in rx.wait_used(1, 0.2):
+                data = d.rx_read(e)
+                got_rx = got_rx or (len(data) >= d.hdr_len + 18 and frame_seq(data[d.hdr_len:]) == 888000)
+                parts = d.bufs.pop(e[0])
+                d.bufs[rx.add(parts)] = parts
+            rx.do_kick()
+        ok("swap: RX works on the final backend", got_rx)
+        t0 = time.time()
+        d.close()
+        b.close()
+        ok("swap: device closes promptly", time.time() - t0 < 2.0)
+
+
+def sc_unload(n):
+    """rmmod refused while open (also with the worker running), allowed after
+    close; n times."""
+    refused = allowed = 0
+    for i in range(n):
+        fd = os.open("/dev/vhost-net", os.O_RDWR)
+        if i % 2:
+            ioctl_ok(fd, SET_OWNER)
+        rc, _ = sh("rmmod vhost_net")
+        refused += rc != 0
+        os.close(fd)
+        t0 = time.time()
+        good, out = unload()
+        allowed += good
+        figures["faults_injected"] += 1
+        if not good:
+            ok(f"unload {i}: rmmod after the last close", False, out)
+            break
+        load()
+        if time.time() - t0 > 10:
+            ok(f"unload {i}: unload+reload within 10 s", False)
+    ok(f"unload: rmmod refused while open ({refused}/{n})", refused == n)
+    ok(f"unload: rmmod succeeded after close ({allowed}/{n})", allowed == n)
+
+
+def sc_perms():
+    # 1. Only the owner's process (its threads included) may drive a device.
+    d = NetDev(1 << F_VERSION_1, "rpm0", num=64)
+    d.attach()
+    calls = [("SET_MEM_TABLE", SET_MEM_TABLE, d.mem.table()),
+             ("SET_VRING_NUM", SET_VRING_NUM, state(0, 64)),
+             ("SET_VRING_BASE", SET_VRING_BASE, state(0, 0)),
+             ("GET_VRING_BASE", GET_VRING_BASE, state(0, 0)),
+             ("SET_VRING_KICK", SET_VRING_KICK, vfile(0, d.rings[0].kick)),
+             ("SET_VRING_CALL", SET_VRING_CALL, vfile(0, d.rings[0].call)),
+             ("SET_VRING_ERR", SET_VRING_ERR, vfile(0, d.rings[0].err)),
+             ("SET_VRING_ADDR", SET_VRING_ADDR, bytes(40)),
+             ("SET_VRING_BUSYLOOP_TIMEOUT", SET_VRING_BUSYLOOP_TIMEOUT, state(0, 0)),
+             ("GET_VRING_BUSYLOOP_TIMEOUT", GET_VRING_BUSYLOOP_TIMEOUT, state(0, 0)),
+             ("SET_LOG_BASE", SET_LOG_BASE, u64(0)),
+             ("SET_LOG_FD", SET_LOG_FD, struct.pack("i", -1)),
+             ("NET_SET_BACKEND", NET_SET_BACKEND, vfile(0, -1)),
+             ("RESET_OWNER", RESET_OWNER, 0),
+             ("SET_OWNER", SET_OWNER, 0),
+             ("SET_FEATURES", SET_FEATURES, u64(1 << F_VERSION_1))]
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        res = {name: ioctl(d.fd, req, arg) for name, req, arg in calls}
+        os.write(w, json.dumps(res).encode())
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.waitpid(pid, 0)
+    child = json.loads(data)
+    figures["nonowner_errno"] = {k: errno.errorcode.get(v, v) if v else "ok" for k, v in child.items()}
+    for name, req, arg in calls:
+        e = child[name]
+        if name == "SET_OWNER":
+            ok("perms: non-owner SET_OWNER on an owned device is EBUSY", e == errno.EBUSY,
+               f"({errno.errorcode.get(e, e)})")
+        elif name == "SET_FEATURES" and args.impl == "stock":
+            # Stock takes features from anyone; recorded, not judged.
+            print(f"     stock: non-owner SET_FEATURES -> {errno.errorcode.get(e, 'ok')}")
+        else:
+            ok(f"perms: non-owner {name} refused with EPERM", e == errno.EPERM,
+               f"({errno.errorcode.get(e, e) if e else 'succeeded'})")
+    # A thread of the owner shares its mm: allowed.
+    res = []
+    th = threading.Thread(target=lambda: res.append(ioctl(d.fd, GET_VRING_BUSYLOOP_TIMEOUT, state(0, 0))))
+    th.start()
+    th.join()
+    ok("perms: a thread of the owner may issue ioctls", res == [0], f"({res})")
+    # The device still works for its owner afterwards.
+    d.tx([frame(4242, 200)])
+    ok("perms: the owner's device still carries traffic",
+       any(frame_seq(f) == 4242 for f in d.tap.recv_frames(1, 2.0)))
+    procfs_checks()
+    d.close()
+
+
+def drop_net_admin(cmd):
+    """cmd run as root without CAP_NET_ADMIN (bounding, inheritable and
+    ambient sets cleared of it)."""
+    return ("setpriv --bounding-set=-net_admin --inh-caps=-net_admin --ambient-caps=-net_admin "
+            f"-- sh -c {shq(cmd)}")
+
+
+def shq(s):
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+POINTER = re.compile(r"\b(?:0x)?ffff[0-9a-f]{12}\b|\b(?:0x)?[0-9a-f]{16}\b", re.IGNORECASE)
+
+
+def procfs_checks():
+    if args.impl != "lwvhost":
+        return
+    dirs = lwvhost_proc_dirs()
+    if not dirs:
+        skip("perms: /proc/lwvhost", "no device directories (pacing/procfs not in this build)")
+        return
+    leaks, files, writable = [], 0, []
+    for dname in dirs:
+        base = f"/proc/lwvhost/{dname}"
+        for fn in os.listdir(base):
+            path = f"{base}/{fn}"
+            try:
+                text = open(path).read()
+            except OSError:
+                continue
+            files += 1
+            for m in POINTER.finditer(text):
+                leaks.append(f"{path}: {m.group(0)}")
+            for tok in re.findall(r"\b\d+\b", text):
+                if int(tok) >= 1 << 47:  # a kernel address printed in decimal
+                    leaks.append(f"{path}: {tok}")
+            if os.stat(path).st_mode & 0o200:
+                writable.append(path)
+    ok(f"perms: {files} files under /proc/lwvhost show no kernel pointer", not leaks, f"({leaks[:5]})")
+    for path in writable[:8]:
+        old = open(path).read().strip()
+        probe = ("import os, errno\ntry:\n    fd = os.open(%r, os.O_WRONLY)\n    os.write(fd, b'1')\n"
+                 "    print('WRITE ok')\nexcept OSError as e:\n    print('WRITE', errno.errorcode[e.errno])") % path
+        rc, out = sh(drop_net_admin(f"python3 -c {shq(probe)}"))
+        ok(f"perms: write to {path} without CAP_NET_ADMIN refused with EPERM", "WRITE EPERM" in out,
+           out.strip()[-200:])
+        ok(f"perms: {path} unchanged after the refused write", open(path).read().strip() == old)
+        rc, out = sh(f"echo {old} > {path}")
+        ok(f"perms: root with CAP_NET_ADMIN may write {path}", rc == 0, out)
+    genl_checks(dirs[0])
+
+
+# Generic netlink, by hand: resolve the family, then DEV_SET without
+# CAP_NET_ADMIN in a child that dropped it.
+NETLINK_GENERIC = 16
+GENL_ID_CTRL = 0x10
+CTRL_CMD_GETFAMILY = 3
+CTRL_ATTR_FAMILY_ID = 1
+CTRL_ATTR_FAMILY_NAME = 2
+NLM_F_REQUEST, NLM_F_ACK = 1, 4
+NLMSG_ERROR = 2
+
+
+def nla(typ, payload):
+    n = 4 + len(payload)
+    return struct.pack("<HH", n, typ) + payload + bytes((4 - n % 4) % 4)
+
+
+def genl_request(sock, family, cmd, attrs, flags=NLM_F_REQUEST | NLM_F_ACK):
+    body = struct.pack("<BBH", cmd, 1, 0) + attrs
+    msg = struct.pack("<IHHII", 16 + len(body), family, flags, 1, 0) + body
+    sock.send(msg)
+    return sock.recv(65536)
+
+
+def genl_family(sock, name):
+    reply = genl_request(sock, GENL_ID_CTRL, CTRL_CMD_GETFAMILY,
+                         nla(CTRL_ATTR_FAMILY_NAME, name.encode() + b"\0"), NLM_F_REQUEST)
+    _, typ = struct.unpack("<IH", reply[:6])
+    if typ == NLMSG_ERROR:
+        return None
+    off = 20
+    while off + 4 <= len(reply):
+        ln, at = struct.unpack("<HH", reply[off:off + 4])
+        if at == CTRL_ATTR_FAMILY_ID:
+            return struct.unpack("<H", reply[off + 4:off + 6])[0]
+        off += (ln + 3) & ~3
+    return None
+
+
+def genl_set_errno(dev_id):
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+    s.bind((0, 0))
+    fam = genl_family(s, "lwvhost")
+    if fam is None:
+        return None
+    # DEV_SET: DEV_ID, one VQ nest (DIR tx, POLL_INTERVAL_US 0).
+    vq = nla(1, struct.pack("<I", 1)) + nla(3, struct.pack("<I", 0))
+    attrs = nla(1, struct.pack("<I", dev_id)) + nla(5 | 0x8000, vq)
+    reply = genl_request(s, fam, 2, attrs)
+    _, typ = struct.unpack("<IH", reply[:6])
+    if typ != NLMSG_ERROR:
+        return 0
+    return -struct.unpack("<i", reply[16:20])[0]
+
+
+def genl_checks(dev_id):
+    script = (f"import sys; sys.path.insert(0, {HERE!r}); import reliability as r; "
+              f"print('GENL', r.genl_set_errno({int(dev_id)}))")
+    rc, out = sh(drop_net_admin(f"python3 -c {shq(script)}"))
+    m = re.search(r"GENL (\S+)", out)
+    if not m or m.group(1) == "None":
+        skip("perms: genetlink", f"family lwvhost not registered ({out.strip()[-200:]})")
+        return
+    ok("perms: genetlink DEV_SET without CAP_NET_ADMIN refused with EPERM", m.group(1) == str(errno.EPERM),
+       f"(errno {m.group(1)})")
+    ok("perms: genetlink DEV_SET with CAP_NET_ADMIN accepted", genl_set_errno(int(dev_id)) == 0)
+
+
+def set_pacing_defaults(values):
+    base = "/sys/module/vhost_net/parameters"
+    for k, v in values.items():
+        with open(f"{base}/{k}", "w") as f:
+            f.write(str(v))
+
+
+PACING = {"tx_poll_interval_us": 50, "rx_poll_interval_us": 50, "rx_coalesce_usecs": 100,
+          "rx_coalesce_frames": 16, "tx_coalesce_usecs": 50}
+
+
+def pacing_available():
+    return args.impl == "lwvhost" and os.path.exists(
+        "/sys/module/vhost_net/parameters/tx_poll_interval_us")
+
+
+def sc_integrity(n):
+    variants = [("", {})]
+    if pacing_available():
+        variants.append((" with pacing", PACING))
+    else:
+        skip("integrity with pacing", "no pacing module parameters in this build")
+    with LeakCheck("integrity"):
+        for label, params in variants:
+            if params:
+                set_pacing_defaults(params)
+            for mode, extra in (("tx", ""), ("rx", ""), ("rr", " --window 4"),
+                                ("tx", " --event-idx --indirect"), ("rx", " --event-idx --mrg-rxbuf")):
+                frames = n if mode != "rr" else max(200, n // 20)
+                rc, out, doc = run_json(f"{BIN}/vnet {mode} --frames {frames} --size 16-1472 "
+                                        f"--rate 20000{extra} --timeout-ms 10000 --json", timeout=600)
+                good = doc is not None and rc == 0
+                if doc:
+                    figures["frames_checked"] += doc.get("packets", 0)
+                    dirs = [doc.get("checks", {}).get(k, {}) for k in ("guest_to_host", "host_to_guest")]
+                    bad = {k: sum(dd.get(k, 0) for dd in dirs)
+                           for k in ("lost", "duplicated", "corrupted", "out_of_order")}
+                else:
+                    bad = {}
+                ok(f"integrity{label}: vnet {mode}{extra} {frames} frames intact and in order",
+                   good and not any(bad.values()), f"({bad})" if bad else out[-1500:])
+            if params:
+                set_pacing_defaults({k: 0 for k in params})
+
+
+def sc_flap(seconds):
+    if not pacing_available():
+        skip("flap", "no pacing knobs in this build")
+        return
+    with LeakCheck("flap"):
+        p = subprocess.Popen([f"{BIN}/vnet", "tx", "--frames", "4000000000", "--size", "16-1472",
+                              "--timeout-ms", "60000"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        worker_of(p.pid)
+        end = time.time() + 5
+        dirs = []
+        while time.time() < end and not dirs:
+            dirs = lwvhost_proc_dirs() or []
+            time.sleep(0.05)
+        if not ok("flap: device directory appeared", bool(dirs)):
+            p.kill()
+            reap(p)
+            return
+        base = f"/proc/lwvhost/{dirs[0]}"
+        knobs = [("tx_poll_interval_us", [0, 20, 100, 1000]), ("rx_poll_interval_us", [0, 50, 500]),
+                 ("tx_coalesce_usecs", [0, 10, 200]), ("rx_coalesce_usecs", [0, 30, 1000]),
+                 ("rx_coalesce_frames", [0, 1, 64]), ("tx_idle_polls", [1, 8, 1000])]
+        fds = {k: os.open(f"{base}/{k}", os.O_WRONLY) for k, _ in knobs}
+        writes = errors = 0
+        t_end = time.time() + seconds
+        period = 0.001
+        nxt = time.time()
+        while time.time() < t_end:
+            k, vals = knobs[writes % len(knobs)]
+            try:
+                os.pwrite(fds[k], str(vals[(writes // len(knobs)) % len(vals)]).encode(), 0)
+            except OSError:
+                errors += 1
+            writes += 1
+            nxt += period
+            delay = nxt - time.time()
+            if delay > 0:
+                time.sleep(delay)
+        for fd in fds.values():
+            os.close(fd)
+        figures["faults_injected"] += writes
+        rate = writes / seconds
+        alive = p.poll() is None
+        os.kill(p.pid, signal.SIGTERM)
+        dt = reap(p, 10)
+        ok(f"flap: {writes} knob writes at {rate:.0f}/s during a flood, none refused",
+           errors == 0 and rate > 500, f"({errors} refused)")
+        ok("flap: the flood survived", alive)
+        ok("flap: owner exits promptly afterwards", dt is not None and dt < 5)
+
+
+def count_kernel_complaints():
+    rc, out = sh("dmesg")
+    lines = [l for l in out.splitlines() if complaint_in(l)]
+    return len(lines), lines[:5]
+
+
+def main():
+    global args, PER_SCENARIO_LEAKS
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--impl", choices=["stock", "lwvhost"], required=True)
+    ap.add_argument("--scale", choices=list(SCALES), default="short")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--only", default="fuzz,hostile,kill,tapdel,swap,unload,perms,integrity,flap")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=N",
+                    help=f"override one count of the scale ({', '.join(SCALES['short'])})")
+    args = ap.parse_args()
+    sc = dict(SCALES[args.scale])
+    for kv in args.set:
+        k, _, v = kv.partition("=")
+        if k not in sc or not v.isdigit():
+            ap.error(f"--set {kv}: expected one of {', '.join(sc)} = a number")
+        sc[k] = int(v)
+    load()
+    only = args.only.split(",")
+    t0 = time.time()
+    PER_SCENARIO_LEAKS = args.scale != "short"
+    whole = LeakCheck("all scenarios", scope="run")
+    whole.__enter__()
+    steps = [("perms", sc_perms, ()), ("integrity", sc_integrity, (sc["integrity_frames"],)),
+             ("fuzz", sc_fuzz, (sc["fuzz_calls"],)), ("hostile", sc_hostile, (sc["hostile_rings"],)),
+             ("kill", sc_kill, (sc["kills"],)), ("tapdel", sc_tapdel, (sc["tapdels"],)),
+             ("swap", sc_swap, (sc["swaps"],)), ("flap", sc_flap, (sc["flap_s"],)),
+             ("unload", sc_unload, (sc["unloads"],))]
+    for name, fn, a in steps:
+        if name in only:
+            t = time.time()
+            print(f"== {name}", flush=True)
+            fn(*a)
+            figures.setdefault("seconds", {})[name] = round(time.time() - t, 1)
+    whole.__exit__(None, None, None)
+    n, lines = count_kernel_complaints()
+    figures["warnings_seen"] = n
+    ok("no kernel complaint in dmesg", n == 0, f"({lines})")
+    figures.update(impl=args.impl, scale=args.scale, seed=args.seed, kernel=os.uname().release,
+                   total_s=round(time.time() - t0, 1))
+    print("RELIABILITY " + json.dumps(figures), flush=True)
+    check.exit()
+
+
+if __name__ == "__main__":
+    main()
