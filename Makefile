@@ -130,7 +130,7 @@ dkms-uninstall:
 		dkms remove lwvhost/$(LWVHOST_RELEASE) --all; fi
 	rm -rf $(DKMS_SRC)
 
-# Compiling (and depmod) inside the TCG VM takes 10-15 min, so it is not part of make check
+# Compiling (and depmod) inside the TCG VM takes 4.5-9 min, so it is not part of make check
 # (which builds with DKMS on the host and loads the result in the VM).
 check-dkms:
 	LWVHOST_DKMS_VM_BUILD=1 LWVHOST_KERNELS=6.12 /usr/bin/python3 -m pytest \

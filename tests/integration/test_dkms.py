@@ -12,7 +12,7 @@
   opening /dev/vhost-net autoloads lwvhost, swap-out/swap-in work from the
   installed (on 6.12 compressed) copy. Running depmod inside the VM takes
   minutes under TCG, which is why the install itself happens on the host.
-- With LWVHOST_DKMS_VM_BUILD=1 (`make check-dkms`, ~10-15 min under TCG),
+- With LWVHOST_DKMS_VM_BUILD=1 (`make check-dkms`, 4.5-9 min under TCG),
   the whole `make dkms-install` (compile and depmod included) runs inside a
   6.12 VM, and modprobe loads the result.
 """
@@ -176,7 +176,7 @@ tests/sandbox /usr/src /var/lib/dkms /lib/modules/$k -- sh -c '
 
 
 @pytest.mark.skipif(os.environ.get("LWVHOST_DKMS_VM_BUILD") != "1",
-                    reason="compiling under TCG takes 10-15 min: make check-dkms")
+                    reason="compiling under TCG takes 4.5-9 min: make check-dkms")
 def test_dkms_builds_inside_vm(vm):
     if vm.kernel != "6.12":
         pytest.skip("one kernel is enough for the in-VM build (6.12)")
