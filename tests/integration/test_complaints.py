@@ -1,6 +1,6 @@
 """The kernel-complaint scanner (pure; runs on the host, no VM)."""
 
-from complaints import find_complaints
+from complaints import boot_fault_before_command, find_complaints
 
 
 def test_kernel_lines_with_each_complaint_are_found():
@@ -28,3 +28,19 @@ def test_command_output_and_benign_kernel_lines_are_ignored():
 def test_dmesg_is_scanned_too():
     assert find_complaints("", "[ 12.5] BUG: unable to handle page fault") == [
         ("dmesg", "[ 12.5] BUG: unable to handle page fault")]
+
+
+BOOT_OOPS = "[    1.543475] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI"
+
+
+def test_a_fault_before_the_command_started_is_a_boot_fault():
+    assert boot_fault_before_command(BOOT_OOPS, command_started=False)
+
+
+def test_a_fault_after_the_command_started_is_never_retried():
+    assert not boot_fault_before_command(BOOT_OOPS, command_started=True)
+
+
+def test_a_clean_boot_is_not_a_boot_fault():
+    assert not boot_fault_before_command("[ 0.5] mtrr: inconsistent",
+                                         command_started=False)
