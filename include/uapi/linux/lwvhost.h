@@ -102,7 +102,7 @@ enum {
 	LWVHOST_A_STAT_UNSPEC,
 	LWVHOST_A_STAT_PAD,
 	LWVHOST_A_STAT_PACKETS,		/* frames moved */
-	LWVHOST_A_STAT_BYTES,		/* bytes moved (vnet headers included) */
+	LWVHOST_A_STAT_BYTES,		/* bytes moved (vnet header counted unless stripped) */
 	LWVHOST_A_STAT_KICKS,		/* guest notifications received */
 	LWVHOST_A_STAT_SIGNALS,		/* call eventfd signalled */
 	LWVHOST_A_STAT_SIGNALS_COALESCED,	/* signals held back by coalescing */
@@ -111,7 +111,7 @@ enum {
 	LWVHOST_A_STAT_TIMER_WAKEUPS,	/* poll-interval timer expiries */
 	LWVHOST_A_STAT_MODE_SWITCHES,	/* event <-> poll transitions */
 	LWVHOST_A_STAT_BUSY_NS,		/* time spent in handler passes */
-	LWVHOST_A_STAT_ERRORS,		/* ring errors and dropped frames */
+	LWVHOST_A_STAT_ERRORS,		/* ring errors, log faults, rx overlong drops */
 
 	__LWVHOST_A_STAT_MAX,
 	LWVHOST_A_STAT_MAX = __LWVHOST_A_STAT_MAX - 1
