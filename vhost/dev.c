@@ -327,7 +327,7 @@ EXPORT_SYMBOL_GPL(vhost_vq_init_access);
  * A handler pass did pkts packets / total_len bytes: if that is its share,
  * requeue it behind whatever else is pending and tell it to stop.
  */
-bool vhost_exceeds_weight(struct vhost_virtqueue *vq, int pkts, int total_len)
+bool vhost_exceeds_weight(struct vhost_virtqueue *vq, int pkts, size_t total_len)
 {
 	struct vhost_dev *dev = vq->dev;
 

@@ -245,7 +245,7 @@ int vhost_dev_set_features(struct vhost_dev *dev, u64 features);
 void vhost_dev_set_backend_features(struct vhost_dev *dev, u64 features);
 bool vhost_vq_access_ok(struct vhost_virtqueue *vq);
 int vhost_vq_init_access(struct vhost_virtqueue *vq);
-bool vhost_exceeds_weight(struct vhost_virtqueue *vq, int pkts, int total_len);
+bool vhost_exceeds_weight(struct vhost_virtqueue *vq, int pkts, size_t total_len);
 
 /* mem.c */
 struct vhost_umem *vhost_umem_empty(void);

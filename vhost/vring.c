@@ -18,6 +18,9 @@
 
 #include "vhost.h"
 
+/* How many indirect entries are walked between two cond_resched(). */
+#define VHOST_INDIRECT_RESCHED_EVERY 4096
+
 /* Avail/used event fields exist only with VIRTIO_RING_F_EVENT_IDX. */
 static size_t vhost_vq_event_size(struct vhost_virtqueue *vq)
 {
@@ -206,6 +209,12 @@ static int vhost_vq_walk_indirect(struct vhost_virtqueue *vq,
 			vq_err(vq, "loop in indirect table at %u\n", i);
 			return -EINVAL;
 		}
+		/*
+		 * Zero-length entries take no iovec slot, so only count
+		 * bounds this walk: let others run during a long table.
+		 */
+		if (!(seen % VHOST_INDIRECT_RESCHED_EVERY))
+			cond_resched();
 		r = vhost_vq_read_guest(vq, &desc, table + i * sizeof(desc),
 					sizeof(desc));
 		if (unlikely(r)) {
@@ -299,6 +308,18 @@ int vhost_vq_get_desc(struct vhost_virtqueue *vq, struct iovec *iov,
 			return -EFAULT;
 		}
 		if (desc.flags & cpu_to_vhost16(vq, VRING_DESC_F_INDIRECT)) {
+			/*
+			 * The spec forbids chaining past an indirect table
+			 * (stock follows next anyway). Refusing it bounds a
+			 * buffer to one table, so a guest cannot make us walk
+			 * ring size x 64Ki zero-length entries per buffer.
+			 */
+			if (unlikely(desc.flags &
+				     cpu_to_vhost16(vq, VRING_DESC_F_NEXT))) {
+				vq_err(vq, "indirect descriptor %u also has NEXT\n",
+				       i);
+				return -EINVAL;
+			}
 			r = vhost_vq_walk_indirect(vq, &desc, iov, iov_size,
 						   out_num, in_num, log,
 						   log_num);
