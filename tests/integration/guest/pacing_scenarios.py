@@ -6,6 +6,7 @@ assertions live in tests/integration/test_pacing.py.
     pacing_scenarios.py parity tx_poll coalesce rr idle flap interfaces
 """
 
+import errno
 import glob
 import json
 import os
@@ -170,6 +171,11 @@ def idle():
             st = read_kv(f"/proc/lwvhost/{dev}/stats")
             info = read_kv(f"/proc/lwvhost/{dev}/info")
         except (FileNotFoundError, ValueError):
+            break
+        except OSError as e:
+            # Released between open and read: procfs then fails with EIO.
+            if e.errno != errno.EIO:
+                raise
             break
         samples.append({"t": time.monotonic(), "packets": st["tx_packets"],
                         "timer_wakeups": st["tx_timer_wakeups"],
