@@ -1,9 +1,11 @@
 """make install / make uninstall into a DESTDIR (host-side, no VM): what is
 built lands where the operator expects, and uninstall leaves the tree as it
-found it."""
+found it. Also: every man page documents every option its tool's --help
+prints."""
 
 import filecmp
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -11,6 +13,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
+
+# Every tool's man page: source in the tree -> where make install puts it
+# (PREFIX=/usr).
+MAN_PAGES = {
+    "procfs-ctl/lwvhostctl.8": "usr/share/man/man8/lwvhostctl.8",
+    "tools/tuned/lwvhost-tuned.8": "usr/share/man/man8/lwvhost-tuned.8",
+    "tools/vnet/vnet.1": "usr/share/man/man1/vnet.1",
+    "tools/trace/lwvhost-trace.1": "usr/share/man/man1/lwvhost-trace.1",
+}
 
 
 def built_kernels():
@@ -61,7 +72,7 @@ def test_install_and_uninstall_leave_nothing(destdir):
     if (BUILD / "bin" / "lwvhost-tuned").is_file():
         assert (destdir / "usr/sbin/lwvhost-tuned").is_file()
     optional = {
-        "procfs-ctl/lwvhostctl.8": "usr/share/man/man8/lwvhostctl.8",
+        **MAN_PAGES,
         "procfs-ctl/lwvhostctl.bash-completion":
             "usr/share/bash-completion/completions/lwvhostctl",
         "tools/tuned/tuned.conf.example": "etc/lwvhost/tuned.conf.example",
@@ -69,6 +80,10 @@ def test_install_and_uninstall_leave_nothing(destdir):
     }
     for src, dst in optional.items():
         assert (ROOT / src).is_file() == (destdir / dst).is_file(), dst
+    for src, dst in MAN_PAGES.items():
+        assert (ROOT / src).is_file(), f"{src} is missing"
+        assert filecmp.cmp(destdir / dst, ROOT / src, shallow=False), dst
+        assert (destdir / dst).stat().st_mode & 0o777 == 0o644, dst
     manifest = (destdir / "usr/share/lwvhost/install-manifest").read_text().splitlines()
     installed = {p for p in tree(destdir) if not p.endswith("/")}
     assert {line[2:].lstrip("/") for line in manifest if line.startswith("f ")} == installed
@@ -76,6 +91,8 @@ def test_install_and_uninstall_leave_nothing(destdir):
 
     r = make("uninstall", f"DESTDIR={destdir}", "PREFIX=/usr")
     assert r.returncode == 0, r.stdout + r.stderr
+    for dst in MAN_PAGES.values():
+        assert not (destdir / dst).exists(), f"uninstall left {dst}"
     assert tree(destdir) == set()
 
 
@@ -157,3 +174,84 @@ def test_install_signs_modules_with_a_mok(destdir, tmp_path):
     r = make("uninstall", f"DESTDIR={destdir}")
     assert r.returncode == 0
     assert tree(destdir) == set()
+
+
+# ---- man pages keep up with --help ----------------------------------------
+
+# Tool -> its page, and whether every option must be the tag of an item
+# (.TP) there. lwvhostctl's page describes its commands' options (--watch,
+# --count, ...) in the text of each command, so for it a mention suffices.
+HELP_PAGES = {
+    "lwvhost-tuned": ("tools/tuned/lwvhost-tuned.8", True),
+    "lwvhost-trace": ("tools/trace/lwvhost-trace.1", True),
+    "vnet": ("tools/vnet/vnet.1", True),
+    "lwvhostctl": ("procfs-ctl/lwvhostctl.8", False),
+}
+# CLI11 help: an option line starts "  --name" or "  -x,--name"; a
+# subcommand line "  name   description" (both indented by exactly two).
+HELP_OPTION_RE = re.compile(r"^  (?:-[A-Za-z0-9],)?(--[A-Za-z0-9][A-Za-z0-9-]*)")
+HELP_SUBCOMMAND_RE = re.compile(r"^  ([a-z][a-z0-9-]*)\s")
+
+
+def help_text(exe, *words):
+    r = subprocess.run([str(exe), *words, "--help"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, (words, r.stdout + r.stderr)
+    return r.stdout
+
+
+def long_options(exe, *words):
+    """{option: the command words whose --help prints it}, subcommands
+    included (as deep as they go)."""
+    out = {}
+    section = None
+    for line in help_text(exe, *words).splitlines():
+        if line and not line[0].isspace():
+            section = line.rstrip(":")
+            continue
+        m = HELP_OPTION_RE.match(line)
+        if m and section == "Options":
+            out.setdefault(m.group(1), " ".join(words) or "(top)")
+        m = HELP_SUBCOMMAND_RE.match(line)
+        if m and section == "Subcommands":
+            for opt, where in long_options(exe, *words, m.group(1)).items():
+                out.setdefault(opt, where)
+    return out
+
+
+def roff_plain(text):
+    """The roff source as the reader sees it, near enough for matching
+    option names: escapes resolved, font changes and comments dropped."""
+    lines = [l for l in text.splitlines() if not l.startswith(('.\\"', "'\\\""))]
+    t = "\n".join(lines)
+    t = re.sub(r"\\f(?:\[[^\]]*\]|\(..|.)", "", t)
+    return t.replace("\\-", "-").replace("\\&", "").replace("\\e", "\\")
+
+
+def item_tags(text):
+    """The tag lines of the page's .TP items."""
+    lines = text.splitlines()
+    return [lines[i + 1] for i, l in enumerate(lines[:-1]) if l.split()[:1] == [".TP"]]
+
+
+def mentions(text, option):
+    return re.search(r"(?<![\w-])" + re.escape(option) + r"(?![\w-])", text) is not None
+
+
+def undocumented(exe, page_text, strict):
+    where = item_tags(page_text) if strict else [page_text]
+    where = roff_plain("\n".join(where))
+    return {opt: cmd for opt, cmd in long_options(exe).items() if not mentions(where, opt)}
+
+
+@pytest.mark.parametrize("tool", sorted(HELP_PAGES))
+def test_man_page_documents_every_option(tool):
+    exe = BUILD / "bin" / tool
+    if not exe.is_file():
+        pytest.skip(f"{tool} not built (make tools)")
+    page, strict = HELP_PAGES[tool]
+    text = (ROOT / page).read_text()
+    assert len(long_options(exe)) > 1, f"no options parsed from {tool} --help"
+    missing = undocumented(exe, text, strict)
+    assert not missing, (f"{page} lacks options its --help prints "
+                         f"(option: command): {missing}")

@@ -208,13 +208,15 @@ int do_hostile(Cli &c)
 		j["seed"] = h.seed;
 		std::cout << j.dump(2) << "\n";
 	} else {
-		std::printf("%-28s %6s %6s %8s %9s %8s\n", "kind", "tried", "err", "dropped", "delivered", "ignored");
+		std::printf("%-28s %6s %6s %8s %9s %8s %7s\n", "kind", "tried", "err", "dropped", "delivered", "ignored",
+			    "quiet%");
 		for (auto &[k, t] : r.kinds)
-			std::printf("%-28s %6llu %6llu %8llu %9llu %8llu\n", k.c_str(),
+			std::printf("%-28s %6llu %6llu %8llu %9llu %8llu %6.1f%%\n", k.c_str(),
 				    static_cast<unsigned long long>(t.tried), static_cast<unsigned long long>(t.err),
 				    static_cast<unsigned long long>(t.dropped),
 				    static_cast<unsigned long long>(t.delivered),
-				    static_cast<unsigned long long>(t.ignored));
+				    static_cast<unsigned long long>(t.ignored),
+				    t.quiet_window_ns ? 100.0 * double(t.worker_quiet_ns) / double(t.quiet_window_ns) : 0.0);
 		for (auto &f : r.failures)
 			std::printf("FAIL %s\n", f.c_str());
 		std::printf("hostile: seed %llu, %llu rings on %llu devices, %llu probes, %llu frames checked, "

@@ -7,18 +7,23 @@
 
 Scenarios:
   fuzz       build/bin/vhost-fuzz (random ioctl sequences), then the module
-             must unload and reload
-  hostile    build/bin/vnet hostile (malicious rings, a healthy device beside)
+             must unload and reload; its counts must show it reached a
+             running device (opens, setups, backends, kicks, non-owners)
+  hostile    build/bin/vnet hostile (malicious rings, a healthy device beside);
+             the worker must not spin, over all rings and per ring kind
   kill       SIGKILL of the owner during a vnet flood (tx/rx/rr in turn)
-  tapdel     the tap is deleted during traffic, then the device is closed
+  tapdel     the tap is deleted during traffic (that demonstrably flows),
+             then the device is closed
   swap       the backend is replaced (tap A, tap B, detach) during traffic
   unload     rmmod is refused while a device is open and works after close
   perms      only the owner may drive a device; procfs/genetlink writes need
              CAP_NET_ADMIN; /proc/lwvhost shows no kernel pointers
   integrity  vnet tx/rx/rr with mixed sizes: every frame's sequence number
-             and checksums intact and in order (and again with pacing)
+             and checksums intact and in order (and again with pacing, which
+             the device's /proc/lwvhost knobs and timer wakeups must show)
   flap       pacing knobs rewritten at 1 kHz through /proc/lwvhost during
-             a flood (needs the pacing kernel side)
+             a flood that keeps moving, poll timers firing (needs the
+             pacing kernel side)
 
 After each scenario: kmalloc slab object counts and the modules' refcounts
 must be back at their baseline (tolerance: SLAB_TOL objects per cache). One
@@ -260,6 +265,55 @@ def lwvhost_proc_dirs():
 
 # ---------------------------------------------------------------- scenarios
 
+# The calls of vhost-fuzz's complete setup (do_setup), after SET_OWNER, as
+# its per-call counts name them ("setup:<name>").
+FUZZ_SETUP_STEPS = ("SET_FEATURES", "SET_MEM_TABLE", "SET_VRING_NUM", "SET_VRING_BASE",
+                    "SET_VRING_ADDR", "SET_VRING_KICK", "SET_VRING_CALL", "SET_VRING_ERR",
+                    "NET_SET_BACKEND")
+# The fuzzer's owner-only ioctls (IoctlDef.owner_only): a non-owner gets EPERM.
+FUZZ_OWNER_ONLY = ("RESET_OWNER", "SET_MEM_TABLE", "SET_LOG_BASE", "SET_LOG_FD", "SET_VRING_NUM",
+                   "SET_VRING_ADDR", "SET_VRING_BASE", "GET_VRING_BASE", "SET_VRING_ENDIAN",
+                   "GET_VRING_ENDIAN", "SET_VRING_KICK", "SET_VRING_CALL", "SET_VRING_ERR",
+                   "SET_VRING_BUSYLOOP_TIMEOUT", "GET_VRING_BUSYLOOP_TIMEOUT", "NET_SET_BACKEND")
+
+
+def fuzz_evidence(doc, out):
+    """The fuzzer passes on its own when nothing works at all (every open
+    refused, no setup step accepted): require, from its per-call counts,
+    that it reached a running device."""
+    per = doc.get("per_call") if doc else None
+    if not ok("fuzz: vhost-fuzz reported its per-call counts (--json)", isinstance(per, dict),
+              "" if per else out[-1500:]):
+        return
+
+    def calls(name):
+        return per.get(name, {}).get("calls", 0)
+
+    def oks(name):
+        return per.get(name, {}).get("ok", 0)
+
+    def errs(name):
+        return per.get(name, {}).get("errors", {})
+
+    ok(f"fuzz: /dev/vhost-net opened ({oks('open')} of {calls('open')} opens succeeded)",
+       oks("open") > 0, f"(errors: {errs('open')})")
+    owner_ok = oks("setup:SET_OWNER") + oks("SET_OWNER")
+    ok(f"fuzz: devices owned (SET_OWNER succeeded {owner_ok} times)", owner_ok > 0,
+       f"(setup errors: {errs('setup:SET_OWNER')}, random errors: {errs('SET_OWNER')})")
+    never = {s: errs(f"setup:{s}") for s in FUZZ_SETUP_STEPS if oks(f"setup:{s}") == 0}
+    ok(f"fuzz: {doc.get('setups', 0)} complete setups, every step of them succeeded at least once",
+       doc.get("setups", 0) > 0 and not never, f"(never succeeded: {never})" if never else "")
+    ok(f"fuzz: backends attached (setup NET_SET_BACKEND ok {oks('setup:NET_SET_BACKEND')} "
+       f"of {calls('setup:NET_SET_BACKEND')})", oks("setup:NET_SET_BACKEND") > 0,
+       f"(errors: {errs('setup:NET_SET_BACKEND')})")
+    ok(f"fuzz: rings kicked ({doc.get('kicks', 0)} kicks)", doc.get("kicks", 0) > 0)
+    nonowner = sum(v.get("calls", 0) for k, v in per.items() if k.startswith("nonowner:"))
+    refused = sum(errs(f"nonowner:{k}").get("EPERM", 0) for k in FUZZ_OWNER_ONLY)
+    ok(f"fuzz: non-owner children ran ({doc.get('forks', 0)} forks, {nonowner} calls, "
+       f"{refused} owner-only calls refused with EPERM)",
+       doc.get("forks", 0) > 0 and nonowner > 0 and refused > 0)
+
+
 def sc_fuzz(n):
     with LeakCheck("fuzz"):
         seed = args.seed
@@ -273,6 +327,7 @@ def sc_fuzz(n):
             figures["fuzz_per_call"] = doc["per_call"]
             print(f"     fuzz: {doc['calls']} calls, {doc['forks']} non-owner forks, "
                   f"{doc['races']} races, cleanup {doc['cleanup_ms']:.1f} ms", flush=True)
+        fuzz_evidence(doc, out)
     # The module must still come apart and back.
     unloaded, out = unload()
     ok("fuzz: modules unload after the fuzzer exits", unloaded, out)
@@ -292,6 +347,29 @@ def sc_hostile(n):
             print(f"     hostile: {doc['cases']} rings, {doc['probes']} probes, worker "
                   f"{doc['worker_quiet_ms']:.1f} ms busy in {doc['quiet_window_ms']:.0f} ms quiet, "
                   f"healthy {doc['healthy_rounds']} rounds / {doc['healthy_frames']} frames", flush=True)
+            hostile_spin_per_kind(doc)
+
+
+def hostile_spin_per_kind(doc):
+    """The total (worker time over every quiet window) hides a kind that
+    spins on a few of the rings: judge each kind (ring kind / queue) against
+    its own quiet windows, with the same 20 % limit."""
+    kinds = doc.get("kinds") or {}
+    if not kinds or not all("quiet_window_ms" in t and "worker_quiet_ms" in t for t in kinds.values()):
+        skip("hostile: worker spin per kind",
+             "this build/bin/vnet reports no per-kind quiet windows (rebuild it)")
+        return
+    share = {k: t["worker_quiet_ms"] / t["quiet_window_ms"] if t["quiet_window_ms"] > 0 else None
+             for k, t in kinds.items()}
+    unmeasured = sorted(k for k, v in share.items() if v is None)
+    over = {k: f"{kinds[k]['worker_quiet_ms']:.1f} of {kinds[k]['quiet_window_ms']:.0f} ms"
+            for k, v in share.items() if v is not None and v * 5 > 1}
+    worst = max((k for k in share if share[k] is not None), key=lambda k: share[k], default=None)
+    figures["hostile_worst_kind"] = {"kind": worst, "share": round(share[worst], 4)} if worst else None
+    ok(f"hostile: worker busy under 20 % of each kind's own quiet windows ({len(kinds)} kinds"
+       + (f", worst {worst} {100 * share[worst]:.1f} %)" if worst else ")"),
+       not over and not unmeasured,
+       (f"(over: {over})" if over else "") + (f" (no quiet window: {unmeasured})" if unmeasured else ""))
 
 
 def sc_kill(n):
@@ -333,8 +411,10 @@ def sc_kill(n):
 
 def flood_thread(dev, stop, errors, counter):
     """TX and RX traffic on a vhostlib NetDev until stop is set, reusing a
-    fixed set of buffers. Errors from a vanished tap or a detached ring are
-    expected and only counted."""
+    fixed set of buffers. counter: [RX frames the guest received, TX
+    buffers the device completed]. Errors (a vanished tap, a detached ring)
+    are collected in errors as "<step> <ERRNO or exception>" and judged by
+    the caller."""
     frames = [frame(i, 300) for i in range(32)]
     hdr = bytes(dev.hdr_len)
     slots = []
@@ -346,16 +426,19 @@ def flood_thread(dev, stop, errors, counter):
     dev.post_rx(64)
     k = 0
     while not stop.is_set():
+        step = "tx"
         try:
-            tx.pop_used()
+            counter[1] += len(tx.pop_used())
             added = 0
             while len(tx.free) > 0 and added < 16 and len(tx.chains) < 32:
                 tx.add([slots[k % len(slots)]])
                 k += 1
                 added += 1
             tx.do_kick()
+            step = "send"
             for f in frames[:8]:
                 dev.tap.send(f)
+            step = "rx"
             for i, _ in rx.pop_used():
                 parts = dev.bufs.pop(i)
                 dev.bufs[rx.add(parts)] = parts
@@ -363,8 +446,31 @@ def flood_thread(dev, stop, errors, counter):
             rx.do_kick()
             time.sleep(0.0005)
         except (OSError, IndexError, KeyError) as e:
-            errors.append(repr(e))
+            what = errno.errorcode.get(e.errno, str(e.errno)) if isinstance(e, OSError) else repr(e)
+            errors.append(f"{step} {what}")
             time.sleep(0.01)
+
+
+# Frames a flood must have moved each way before a fault is injected (and,
+# for the swaps, during them): the fault then hits live traffic.
+FLOOD_MIN_FRAMES = 32
+
+
+def flood_started(counter, minimum=FLOOD_MIN_FRAMES, timeout=10.0):
+    """Waits until the flood moved `minimum` frames each way; the counts."""
+    end = time.time() + timeout
+    while min(counter) < minimum and time.time() < end:
+        time.sleep(0.02)
+    return list(counter)
+
+
+def flood_errors(errors, expected):
+    """Errors of the flood other than the expected "<step> <ERRNO>" ones."""
+    return sorted({e for e in errors if e not in expected})
+
+
+# AF_PACKET send on the far end of a deleted tap: its device is gone.
+TAPDEL_EXPECTED = {"send ENXIO", "send ENODEV", "send ENETDOWN"}
 
 
 def sc_tapdel(n):
@@ -372,10 +478,14 @@ def sc_tapdel(n):
         for i in range(n):
             d = NetDev(1 << F_VERSION_1 | 1 << NET_F_MRG_RXBUF, f"rtd{i}", num=256, mem_size=8 << 20)
             d.attach()
-            stop, errors, counter = threading.Event(), [], [0]
+            stop, errors, counter = threading.Event(), [], [0, 0]
             t = threading.Thread(target=flood_thread, args=(d, stop, errors, counter))
             t.start()
             time.sleep(0.3)
+            moved = flood_started(counter)
+            before = list(errors)
+            ok(f"tapdel {i}: traffic flowing before the fault ({moved[0]} RX, {moved[1]} TX frames, "
+               f"at least {FLOOD_MIN_FRAMES} each way)", min(moved) >= FLOOD_MIN_FRAMES)
             rc, out = sh(f"ip link delete rtd{i}")
             figures["faults_injected"] += 1
             ok(f"tapdel {i}: tap deleted during traffic", rc == 0, out)
@@ -383,6 +493,15 @@ def sc_tapdel(n):
             stop.set()
             t.join(10)
             ok(f"tapdel {i}: traffic loop ended", not t.is_alive())
+            after = errors[len(before):]
+            figures.setdefault("tapdel_flood", []).append(
+                {"rx": counter[0], "tx": counter[1], "errors_before": len(before),
+                 "errors_after": len(after), "kinds": sorted(set(errors))})
+            ok(f"tapdel {i}: no flood error before the fault", not before, f"({sorted(set(before))})")
+            # Only sending into the deleted interface may fail afterwards.
+            odd = flood_errors(after, TAPDEL_EXPECTED)
+            ok(f"tapdel {i}: after the fault only the expected flood errors ({len(after)} errors)",
+               not odd, f"(unexpected: {odd})")
             t0 = time.time()
             os.close(d.fd)
             try:
@@ -393,6 +512,10 @@ def sc_tapdel(n):
                f"({time.time() - t0:.3f} s)")
 
 
+# The taps stay; nothing the flood does may fail while backends change.
+SWAP_EXPECTED = set()
+
+
 def sc_swap(n):
     """Replace the backend during traffic: tap A, tap B, detach, in a second
     thread of the owner; afterwards tap A must carry good frames both ways."""
@@ -401,9 +524,12 @@ def sc_swap(n):
                    mem_size=8 << 20)
         b = Tap("rsb0", 12)
         d.attach()
-        stop, errors, counter = threading.Event(), [], [0]
+        stop, errors, counter = threading.Event(), [], [0, 0]
         t = threading.Thread(target=flood_thread, args=(d, stop, errors, counter))
         t.start()
+        moved = flood_started(counter)
+        ok(f"swap: traffic flowing before the swaps ({moved[0]} RX, {moved[1]} TX frames, "
+           f"at least {FLOOD_MIN_FRAMES} each way)", min(moved) >= FLOOD_MIN_FRAMES)
         failures = 0
         for i in range(n):
             ring = i % 2
@@ -412,11 +538,21 @@ def sc_swap(n):
             figures["faults_injected"] += 1
             if i % 16 == 0:
                 time.sleep(0.001)
+        during = [c - m for c, m in zip(counter, moved)]
         stop.set()
         t.join(10)
         ok(f"swap: {n} backend replacements during traffic, all accepted", failures == 0,
            f"({failures} failed)")
         ok("swap: traffic loop ended", not t.is_alive())
+        figures["swap_flood"] = {"rx": counter[0], "tx": counter[1], "rx_during": during[0],
+                                 "tx_during": during[1], "errors": len(errors),
+                                 "kinds": sorted(set(errors))}
+        print(f"     swap: flood {counter[0]} RX / {counter[1]} TX frames, {during[0]} / {during[1]} "
+              f"during the swaps, errors {sorted(set(errors))}", flush=True)
+        ok(f"swap: traffic kept moving during the swaps ({during[0]} RX, {during[1]} TX frames)",
+           min(during) > 0)
+        odd = flood_errors(errors, SWAP_EXPECTED)
+        ok(f"swap: only the expected flood errors ({len(errors)} errors)", not odd, f"(unexpected: {odd})")
         # Both rings back on tap A, then a clean check of each direction.
         d.attach()
         d.tap.recv_frames(10000, 0.2)
@@ -671,6 +807,67 @@ def pacing_available():
         "/sys/module/vhost_net/parameters/tx_poll_interval_us")
 
 
+INTEGRITY_LINGER_MS = 400
+
+
+def read_device(base):
+    """The pacing knobs and stats of one /proc/lwvhost/<id>; None once gone."""
+    try:
+        knobs = {k: int(open(f"{base}/{k}").read()) for k in PACING}
+    except (OSError, ValueError):
+        return None
+    stats = device_stats(base)
+    return None if stats is None else {"knobs": knobs, "stats": stats}
+
+
+def run_watched(cmd, timeout):
+    """run_json for a command that opens one lwvhost device: also follows
+    its /proc/lwvhost directory while the command runs. The device is
+    {"id", "knobs", "stats"} as last read (None if never seen)."""
+    before = set(lwvhost_proc_dirs() or [])
+    log = open("/tmp/integrity.out", "w+")
+    p = subprocess.Popen(cmd, shell=True, stdout=log, stderr=subprocess.STDOUT, text=True)
+    dev, end = None, time.time() + timeout
+    while p.poll() is None and time.time() < end:
+        new = sorted(set(lwvhost_proc_dirs() or []) - before, key=int)
+        if new:
+            r = read_device(f"/proc/lwvhost/{new[-1]}")
+            if r is not None:
+                dev = dict(r, id=new[-1])
+        time.sleep(0.02)
+    if p.poll() is None:
+        p.kill()
+    rc = p.wait()
+    log.seek(0)
+    out = log.read()
+    log.close()
+    doc = None
+    start = out.find("{")
+    if start >= 0:
+        try:
+            doc = json.loads(out[start:])
+        except ValueError:
+            doc = None
+    return rc, out, doc, dev
+
+
+def pacing_evidence(label, what, params, dev):
+    """With pacing as the module defaults, the device vnet opened must have
+    taken them and its poll timers must have fired; without, figures only."""
+    knobs = dev["knobs"] if dev else {}
+    wakeups = timer_wakeups(dev["stats"]) if dev else None
+    figures.setdefault("integrity_pacing", []).append(
+        {"run": f"{what}{label}", "device": dev and dev["id"], "knobs": knobs, "timer_wakeups": wakeups})
+    if not params:
+        print(f"     integrity: vnet {what} without pacing: device {dev and dev['id']}, knobs {knobs}, "
+              f"{wakeups} poll-timer wakeups", flush=True)
+        return
+    ok(f"integrity{label}: vnet {what}: its device took the pacing defaults",
+       dev is not None and knobs == params, f"(device {dev and dev['id']}: {knobs}, wanted {params})")
+    ok(f"integrity{label}: vnet {what}: pacing active ({wakeups} poll-timer wakeups)",
+       bool(wakeups), f"(stats: {dev and dev['stats']})")
+
+
 def sc_integrity(n):
     variants = [("", {})]
     if pacing_available():
@@ -684,8 +881,15 @@ def sc_integrity(n):
             for mode, extra in (("tx", ""), ("rx", ""), ("rr", " --window 4"),
                                 ("tx", " --event-idx --indirect"), ("rx", " --event-idx --mrg-rxbuf")):
                 frames = n if mode != "rr" else max(200, n // 20)
-                rc, out, doc = run_json(f"{BIN}/vnet {mode} --frames {frames} --size 16-1472 "
-                                        f"--rate 20000{extra} --timeout-ms 10000 --json", timeout=600)
+                cmd = (f"{BIN}/vnet {mode} --frames {frames} --size 16-1472 --rate 20000{extra} "
+                       f"--timeout-ms 10000 --json")
+                if args.impl == "lwvhost":
+                    # Lingering idle and attached lets the knobs and counters
+                    # of its device be read once the traffic is over.
+                    rc, out, doc, dev = run_watched(cmd + f" --linger-ms {INTEGRITY_LINGER_MS}", 600)
+                else:
+                    rc, out, doc = run_json(cmd, timeout=600)
+                    dev = None
                 good = doc is not None and rc == 0
                 if doc:
                     figures["frames_checked"] += doc.get("packets", 0)
@@ -696,8 +900,31 @@ def sc_integrity(n):
                     bad = {}
                 ok(f"integrity{label}: vnet {mode}{extra} {frames} frames intact and in order",
                    good and not any(bad.values()), f"({bad})" if bad else out[-1500:])
+                if args.impl == "lwvhost":
+                    pacing_evidence(label, f"{mode}{extra}", params, dev)
             if params:
                 set_pacing_defaults({k: 0 for k in params})
+
+
+FLAP_SLICE_S = 0.25
+
+
+def device_stats(base):
+    """/proc/lwvhost/<id>/stats as {name: value}; None if unreadable."""
+    try:
+        text = open(f"{base}/stats").read()
+    except OSError:
+        return None
+    out = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) == 2 and f[1].isdigit():
+            out[f[0]] = int(f[1])
+    return out
+
+
+def timer_wakeups(stats):
+    return stats.get("rx_timer_wakeups", 0) + stats.get("tx_timer_wakeups", 0)
 
 
 def sc_flap(seconds):
@@ -724,9 +951,14 @@ def sc_flap(seconds):
                  ("rx_coalesce_frames", [0, 1, 64]), ("tx_idle_polls", [1, 8, 1000])]
         fds = {k: os.open(f"{base}/{k}", os.O_WRONLY) for k, _ in knobs}
         writes = errors = 0
+        # The device's counters, read at the start and every FLAP_SLICE_S:
+        # frames must move in every slice, the poll timers must fire.
+        samples = [device_stats(base)]
+        last_sample = time.time()
         t_end = time.time() + seconds
         period = 0.001
         nxt = time.time()
+        next_sample = time.time() + FLAP_SLICE_S
         while time.time() < t_end:
             k, vals = knobs[writes % len(knobs)]
             try:
@@ -734,10 +966,18 @@ def sc_flap(seconds):
             except OSError:
                 errors += 1
             writes += 1
+            if time.time() >= next_sample:
+                samples.append(device_stats(base))
+                last_sample = time.time()
+                next_sample += FLAP_SLICE_S
             nxt += period
             delay = nxt - time.time()
             if delay > 0:
                 time.sleep(delay)
+        # A last slice shorter than half a slice joins the one before.
+        if len(samples) > 1 and time.time() - last_sample < FLAP_SLICE_S / 2:
+            samples.pop()
+        samples.append(device_stats(base))
         for fd in fds.values():
             os.close(fd)
         figures["faults_injected"] += writes
@@ -749,6 +989,16 @@ def sc_flap(seconds):
            errors == 0 and rate > 500, f"({errors} refused)")
         ok("flap: the flood survived", alive)
         ok("flap: owner exits promptly afterwards", dt is not None and dt < 5)
+        read = [x for x in samples if x is not None]
+        steps = [b.get("tx_packets", 0) - a.get("tx_packets", 0) for a, b in zip(samples, samples[1:])
+                 if a is not None and b is not None]
+        wakeups = (timer_wakeups(read[-1]) - timer_wakeups(read[0])) if len(read) >= 2 else 0
+        figures["flap"] = {"slices": len(steps), "tx_packets_per_slice": steps, "timer_wakeups": wakeups}
+        ok(f"flap: frames kept moving ({sum(steps)} TX frames, at least one in each of "
+           f"{len(steps)} slices of {FLAP_SLICE_S} s)",
+           len(read) == len(samples) and len(steps) >= 2 and min(steps) > 0,
+           f"(per slice: {steps}, {len(samples) - len(read)} unreadable stats)")
+        ok(f"flap: pacing active during the flapping ({wakeups} poll-timer wakeups)", wakeups > 0)
 
 
 def count_kernel_complaints():
