@@ -8,8 +8,8 @@ import pytest
 G = "tests/integration/guest"
 
 
-def run_impl(vm, impl, only, timeout):
-    res = vm.run(f"python3 {G}/reliability.py --impl {impl} --scale short --only {only}",
+def run_impl(vm, impl, only, timeout, extra=""):
+    res = vm.run(f"python3 {G}/reliability.py --impl {impl} --scale short --only {only} {extra}",
                  timeout=timeout)
     figures = res.tagged_json("RELIABILITY")
     assert figures is not None, res.output[-4000:]
@@ -27,6 +27,17 @@ def test_reliability_lwvhost(vm):
     assert f["hostile_rings"] >= 170
     assert f["frames_checked"] > 10000
     # Pacing is on this branch: nothing may be skipped.
+    assert not f["skipped"], f["skipped"]
+
+
+def test_reliability_lwvhost_paced(vm):
+    """The teardown paths again with pacing on (poll timers armed, signals
+    held): owner kills, tap deletion, backend swaps and the fuzzer's
+    RESET_OWNER/close."""
+    res, f = run_impl(vm, "lwvhost", "fuzz,kill,tapdel,swap", 300, "--paced")
+    assert f["paced"] is True
+    assert f["fuzz_calls"] >= 4000
+    assert f["faults_injected"] > 0
     assert not f["skipped"], f["skipped"]
 
 

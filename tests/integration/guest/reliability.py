@@ -2,8 +2,12 @@
 """Inside the VM: reliability and security scenarios against one vhost_net
 (stock or lwvhost), each followed by a leak check.
 
-  reliability.py --impl stock|lwvhost [--scale short|long] [--seed S]
+  reliability.py --impl stock|lwvhost [--scale short|long] [--seed S] [--paced]
                  [--only fuzz,hostile,kill,tapdel,swap,unload,perms,integrity,flap]
+
+--paced (lwvhost) sets the pacing module defaults (PACING below) before each
+scenario, so devices are torn down by kills, tap deletion, backend swaps and
+the fuzzer's RESET_OWNER/close with poll timers armed and signals held.
 
 Scenarios:
   fuzz       build/bin/vhost-fuzz (random ioctl sequences), then the module
@@ -1014,6 +1018,9 @@ def main():
     ap.add_argument("--scale", choices=list(SCALES), default="short")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", default="fuzz,hostile,kill,tapdel,swap,unload,perms,integrity,flap")
+    ap.add_argument("--paced", action="store_true",
+                    help="lwvhost: run each scenario with the pacing defaults set "
+                         "(teardown paths with timers armed and signals held)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=N",
                     help=f"override one count of the scale ({', '.join(SCALES['short'])})")
     args = ap.parse_args()
@@ -1034,17 +1041,26 @@ def main():
              ("kill", sc_kill, (sc["kills"],)), ("tapdel", sc_tapdel, (sc["tapdels"],)),
              ("swap", sc_swap, (sc["swaps"],)), ("flap", sc_flap, (sc["flap_s"],)),
              ("unload", sc_unload, (sc["unloads"],))]
+    if args.paced and not pacing_available():
+        ap.error("--paced needs lwvhost (its pacing parameters)")
     for name, fn, a in steps:
         if name in only:
             t = time.time()
-            print(f"== {name}", flush=True)
+            # Re-applied per scenario: integrity and flap set their own knobs
+            # and leave them at 0, unload reloads the module with defaults.
+            if args.paced:
+                set_pacing_defaults(PACING)
+            print(f"== {name}" + (" (paced)" if args.paced else ""), flush=True)
             fn(*a)
             figures.setdefault("seconds", {})[name] = round(time.time() - t, 1)
     whole.__exit__(None, None, None)
     n, lines = count_kernel_complaints()
     figures["warnings_seen"] = n
     ok("no kernel complaint in dmesg", n == 0, f"({lines})")
-    figures.update(impl=args.impl, scale=args.scale, seed=args.seed, kernel=os.uname().release,
+    if args.paced and pacing_available():
+        set_pacing_defaults({k: 0 for k in PACING})
+    figures.update(impl=args.impl, scale=args.scale, seed=args.seed, paced=args.paced,
+                   kernel=os.uname().release,
                    total_s=round(time.time() - t0, 1))
     print("RELIABILITY " + json.dumps(figures), flush=True)
     check.exit()
