@@ -80,8 +80,17 @@ demo:
 style:
 	scripts/checkpatch $(shell find vhost vhost_net compat include -name '*.[ch]')
 
-trace: tools
+# Without TRACE_ARGS: the whole reference set (stock, lwvhost event mode,
+# lwvhost polling at 50 us) on both kernels.
+trace: modules tools
+ifeq ($(strip $(TRACE_ARGS)),)
+	tools/trace/record-samples --backend stock
+	tools/trace/record-samples --backend lwvhost --label event
+	tools/trace/record-samples --backend lwvhost --param tx_poll_interval_us=50 \
+		--param rx_poll_interval_us=50 --label poll50
+else
 	tools/trace/record-samples $(TRACE_ARGS)
+endif
 
 # Pacing sweep vs stock (CSV, SVG, Markdown into docs/bench/); BENCH_KERNELS
 # picks the kernels, SWEEP_ARGS is passed to tools/bench/sweep-in-vm.

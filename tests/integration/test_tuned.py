@@ -71,6 +71,28 @@ run_with_tuned() {{  # $1: name, rest: lwvhost-tuned options
 run_with_tuned tuned -v
 run_with_tuned dryrun --dry-run
 sed 's/^/ONCE_LOG /' /tmp/once.log
+
+# restore-on-exit: SIGTERM while a device it tuned is still open must put
+# that device's intervals back to 0 (stock event mode).
+build/bin/vnet tx --json --size 64 --rate 10000 --frames 80000 --timeout-ms 10000 \\
+	--linger-ms 6000 > /tmp/restore.json &
+vpid=$!
+build/bin/lwvhost-tuned --config /tmp/tuned.conf -v 2>/tmp/restore.log &
+tpid=$!
+moved=0
+for i in $(seq 1 160); do
+	for f in /proc/lwvhost/*/tx_poll_interval_us; do
+		v=$(cat "$f" 2>/dev/null) && [ -n "$v" ] && [ "$v" -gt 0 ] && moved=$v
+	done
+	[ $moved -gt 0 ] && break
+	sleep 0.1
+done
+echo "RESTORE_MOVED $moved"
+kill -TERM $tpid; wait $tpid; echo "RESTORE_TUNED_RC $?"
+after=$(cat /proc/lwvhost/*/tx_poll_interval_us /proc/lwvhost/*/rx_poll_interval_us 2>/dev/null | tr '\\n' ' ')
+echo "RESTORE_AFTER $after"
+wait $vpid; echo "RESTORE_VNET_RC $?"
+sed 's/^/RESTORE_LOG /' /tmp/restore.log
 """
 
 
@@ -95,7 +117,7 @@ _results = {}
 
 def result(vm):
     if vm.kernel not in _results:
-        res = vm.run(SCRIPT, timeout=400)
+        res = vm.run(SCRIPT, timeout=500)
         assert res.rc == 0, f"VM script failed (rc {res.rc}):\n{res.output[-4000:]}"
         _results[vm.kernel] = res
     return _results[vm.kernel]
@@ -162,3 +184,15 @@ def test_dry_run_changes_nothing(vm):
     decisions = [l for l in log if l.startswith("lwvhost-tuned: dry run: dev ") and " -> " in l]
     assert decisions, "\n".join(log)
     assert clean(json.loads(value(out, "dryrun_JSON")))
+
+
+def test_restore_on_exit_returns_devices_to_event_mode(vm):
+    out = result(vm).output
+    log = lines(out, "RESTORE_LOG")
+    moved = int(value(out, "RESTORE_MOVED"))
+    assert moved > 0, "lwvhost-tuned never set an interval within 16 s:\n" + "\n".join(log)
+    assert value(out, "RESTORE_TUNED_RC") == "0"
+    after = value(out, "RESTORE_AFTER").split()
+    assert after, "the device was gone before lwvhost-tuned exited"
+    assert set(after) == {"0"}, (after, log[-10:])
+    assert value(out, "RESTORE_VNET_RC") == "0"
