@@ -248,16 +248,20 @@ def reap(proc, timeout=5.0):
     return time.time() - t
 
 
+def json_after_text(out):
+    """The JSON document that starts at the first '{' of out, or None."""
+    start = out.find("{")
+    if start < 0:
+        return None
+    try:
+        return json.loads(out[start:])
+    except ValueError:
+        return None
+
+
 def run_json(cmd, timeout):
     rc, out = sh(cmd, timeout=timeout)
-    doc = None
-    start = out.find("{")
-    if start >= 0:
-        try:
-            doc = json.loads(out[start:])
-        except ValueError:
-            doc = None
-    return rc, out, doc
+    return rc, out, json_after_text(out)
 
 
 def lwvhost_proc_dirs():
@@ -845,14 +849,7 @@ def run_watched(cmd, timeout):
     log.seek(0)
     out = log.read()
     log.close()
-    doc = None
-    start = out.find("{")
-    if start >= 0:
-        try:
-            doc = json.loads(out[start:])
-        except ValueError:
-            doc = None
-    return rc, out, doc, dev
+    return rc, out, json_after_text(out), dev
 
 
 def pacing_evidence(label, what, params, dev):
