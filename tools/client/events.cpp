@@ -21,6 +21,15 @@ using namespace lwvhost::client;
 
 namespace {
 
+constexpr const char *kHelp =
+	"usage: lwvhost-events [--count N] [--timeout SEC]\n"
+	"Print lwvhost device add/remove notifications (genetlink group \"monitor\")\n"
+	"as one JSON object per line.\n"
+	"  --count N      exit 0 after N events (0, the default: run until the timeout)\n"
+	"  --timeout SEC  give up after SEC seconds (0, the default: no timeout);\n"
+	"                 exit 1 if fewer than N events arrived by then\n"
+	"  -h, --help     this text\n";
+
 int usage(const std::string &msg)
 {
 	std::cerr << "lwvhost-events: " << msg
@@ -46,6 +55,10 @@ int main(int argc, char **argv)
 	long count = 0, timeout_s = 0;
 	for (int i = 1; i < argc; i++) {
 		std::string a = argv[i];
+		if (a == "-h" || a == "--help") {
+			std::cout << kHelp;
+			return 0;
+		}
 		long *target = a == "--count" ? &count : a == "--timeout" ? &timeout_s : nullptr;
 		if (!target)
 			return usage("unknown argument '" + a + "'");
