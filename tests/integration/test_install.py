@@ -122,6 +122,79 @@ def test_uninstall_keeps_what_it_did_not_install(destdir):
                              "usr/local/bin/someone-elses-tool"}
 
 
+def test_install_saves_what_it_overwrites_and_uninstall_puts_it_back(destdir):
+    # An operator's own vnet and a page from another package, where install
+    # writes ours (PREFIX=/usr). Odd modes, so a restore that loses them shows.
+    foreign = {
+        "usr/bin/vnet": (b"#!/bin/sh\necho the operator's own vnet\n", 0o750),
+        "usr/share/man/man1/vnet.1": (b".TH VNET 1 \"someone else's page\"\n", 0o444),
+    }
+    for rel, (data, mode) in foreign.items():
+        p = destdir / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        p.chmod(mode)
+    before = tree(destdir)
+    saved = destdir / "usr/share/lwvhost/saved"
+    manifest = destdir / "usr/share/lwvhost/install-manifest"
+
+    r = make("install", f"DESTDIR={destdir}", "PREFIX=/usr")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert filecmp.cmp(destdir / "usr/bin/vnet", BUILD / "bin" / "vnet", shallow=False)
+    assert filecmp.cmp(destdir / "usr/share/man/man1/vnet.1", ROOT / "tools/vnet/vnet.1",
+                       shallow=False)
+    notices = [l for l in r.stdout.splitlines() if "saved the existing" in l]
+    assert sorted(notices) == sorted(
+        f"install-tree: saved the existing {destdir / rel} as {saved / rel}"
+        " (make uninstall puts it back)" for rel in foreign), r.stdout
+    for rel, (data, mode) in foreign.items():
+        assert (saved / rel).read_bytes() == data
+        assert (saved / rel).stat().st_mode & 0o7777 == mode
+    lines = manifest.read_text().splitlines()
+    assert sorted(l for l in lines if l.startswith("s ")) == sorted(
+        f"s /{rel} /usr/share/lwvhost/saved/{rel}" for rel in foreign)
+
+    # Reinstall: what is there now is ours, so nothing more is saved and the
+    # operator's originals stay the copies kept.
+    r = make("install", f"DESTDIR={destdir}", "PREFIX=/usr")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "saved the existing" not in r.stdout, r.stdout
+    assert {p for p in tree(saved) if not p.endswith("/")} == set(foreign)
+    for rel, (data, _) in foreign.items():
+        assert (saved / rel).read_bytes() == data
+    lines = manifest.read_text().splitlines()
+    assert len(lines) == len(set(lines)), "manifest has duplicates"
+    assert len([l for l in lines if l.startswith("s ")]) == len(foreign)
+
+    r = make("uninstall", f"DESTDIR={destdir}", "PREFIX=/usr")
+    assert r.returncode == 0, r.stdout + r.stderr
+    for rel, (data, mode) in foreign.items():
+        assert (destdir / rel).read_bytes() == data, f"{rel} not put back"
+        assert (destdir / rel).stat().st_mode & 0o7777 == mode, rel
+        assert f"restored {destdir / rel}" in r.stdout
+    assert tree(destdir) == before
+
+
+def test_failed_install_still_records_what_it_saved(destdir, tmp_path):
+    # Signing fails after the foreign module was moved aside: the manifest
+    # must still say so, or the original would be stranded in saved/.
+    k = built_kernels()[0]
+    mod = destdir / "lib/modules" / k / "updates/lwvhost/vhost.ko"
+    mod.parent.mkdir(parents=True)
+    mod.write_bytes(b"someone else's vhost.ko\n")
+    before = tree(destdir)
+    key, cert = tmp_path / "bad.key", tmp_path / "bad.der"
+    key.write_text("not a key\n")
+    cert.write_text("not a certificate\n")
+    r = make("install", f"DESTDIR={destdir}", f"KVER={k}", f"MOK_KEY={key}", f"MOK_CERT={cert}")
+    assert r.returncode != 0
+    assert "signing" in r.stderr and "install stopped" in r.stderr, r.stderr
+    r = make("uninstall", f"DESTDIR={destdir}")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert mod.read_bytes() == b"someone else's vhost.ko\n"
+    assert tree(destdir) == before
+
+
 def test_errors_are_clear(destdir):
     r = make("install", f"DESTDIR={destdir}", "KVER=9.9.9-not-built")
     assert r.returncode != 0
