@@ -468,7 +468,9 @@ void Engine::wait(uint64_t timeout_ns)
 	// the queue and asks for a delayed interrupt); otherwise they are
 	// reclaimed lazily on the next send.
 	bool pending = !rx.enable_cb();
-	if (tx_blocked_ && tx.in_flight())
+	if (o_.tx_irq_always)
+		pending |= !tx.enable_cb();
+	else if (tx_blocked_ && tx.in_flight())
 		pending |= !tx.enable_cb_delayed();
 	if (!pending) {
 		pollfd fds[5] = {
@@ -511,7 +513,8 @@ void Engine::wait(uint64_t timeout_ns)
 	take_interrupts(kTxQ);
 	if (!o_.rx_irq_always)
 		rx.disable_cb();
-	tx.disable_cb();
+	if (!o_.tx_irq_always)
+		tx.disable_cb();
 }
 
 bool Engine::finished() const
@@ -565,7 +568,10 @@ void Engine::run()
 		dev_->queue(kRxQ).enable_cb();
 	else
 		dev_->queue(kRxQ).disable_cb();
-	dev_->queue(kTxQ).disable_cb();
+	if (o_.tx_irq_always)
+		dev_->queue(kTxQ).enable_cb();
+	else
+		dev_->queue(kTxQ).disable_cb();
 	post_rx();
 	flush(kRxQ);
 

@@ -34,6 +34,9 @@ struct RunOptions {
 	// re-arms them after every frame: the device is asked for a call per
 	// completion, which is what interrupt coalescing then cuts.
 	bool rx_irq_always = false;
+	// The same for TX completions, like a guest that frees each sent buffer
+	// from its TX interrupt instead of lazily on the next send.
+	bool tx_irq_always = false;
 	// Selftest: post one TX buffer at an unmapped guest-physical address
 	// and expect the backend to report it on the TX err eventfd.
 	bool inject_bad_gpa = false;

@@ -31,7 +31,7 @@ struct Cli {
 	int sndbuf = 0;
 	unsigned busyloop_us = 0;
 	uint64_t exit_cost_ns = 0, timeout_ms = 3000, linger_ms = 0;
-	bool rx_irq_always = false;
+	bool rx_irq_always = false, tx_irq_always = false;
 	std::string device = "/dev/vhost-net";
 	std::string only;
 	HostileOptions hostile;
@@ -59,6 +59,8 @@ void add_linger(CLI::App *sc, Cli &c)
 		->check(CLI::Range(uint64_t{0}, uint64_t{600000}));
 	sc->add_flag("--rx-irq-always", c.rx_irq_always,
 		     "keep RX interrupts armed (a call per completion, as a guest re-arming after each poll)");
+	sc->add_flag("--tx-irq-always", c.tx_irq_always,
+		     "keep TX interrupts armed (a call per completion, as a guest that frees sent buffers at once)");
 }
 
 void add_traffic(CLI::App *sc, Cli &c)
@@ -124,6 +126,7 @@ RunOptions to_options(const Cli &c, Mode m)
 	o.timeout_ms = c.timeout_ms;
 	o.linger_ms = c.linger_ms;
 	o.rx_irq_always = c.rx_irq_always;
+	o.tx_irq_always = c.tx_irq_always;
 	if (!ring_layout(c.ring, 4) || c.ring < 2)
 		throw UsageError("--ring: must be a power of two in 2..32768, got " + std::to_string(c.ring));
 	DeviceOptions &d = o.dev;

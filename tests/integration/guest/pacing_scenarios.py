@@ -3,7 +3,7 @@
 prints one line `PACING_<NAME> {json}` with the raw measurements; the
 assertions live in tests/integration/test_pacing.py.
 
-    pacing_scenarios.py parity tx_poll coalesce rr idle flap interfaces
+    pacing_scenarios.py parity tx_poll coalesce rr idle rx_poll flap interfaces
 """
 
 import errno
@@ -60,7 +60,7 @@ def vnet(args):
 
 def summary(doc):
     """The numbers the tests assert on, from a vnet --json document."""
-    keys = ("ok", "rc", "pps", "packets", "frames", "kicks_per_packet",
+    keys = ("ok", "rc", "pps", "packets", "frames", "duration_s", "kicks_per_packet",
             "interrupts_per_packet", "failures", "rtt_ns", "worker")
     out = {k: doc.get(k) for k in keys if k in doc}
     out["queues"] = doc.get("queues")
@@ -135,11 +135,20 @@ def coalesce():
     load("lwvhost")
     out = {}
     rx = "rx --frames 10000 --rate 5000 --size 64 --event-idx --rx-irq-always"
-    for name, knobs in (("off", {}),
-                        ("frames32", {"rx_coalesce_frames": 32,
-                                      "rx_coalesce_usecs": 10000})):
+    # TX completions with the guest asking for each one (--tx-irq-always).
+    tx = "tx --frames 10000 --rate 5000 --size 64 --event-idx --tx-irq-always"
+    # A hold by time only (frames 0) at a rate where event mode calls for
+    # nearly every frame: at most one call per 5 ms window.
+    rx_slow = "rx --frames 2000 --rate 1000 --size 64 --event-idx --rx-irq-always"
+    for name, cmd, knobs in (
+            ("off", rx, {}),
+            ("frames32", rx, {"rx_coalesce_frames": 32, "rx_coalesce_usecs": 10000}),
+            ("tx_off", tx, {}),
+            ("tx_frames32", tx, {"tx_coalesce_frames": 32, "tx_coalesce_usecs": 10000}),
+            ("slow_off", rx_slow, {}),
+            ("slow_usecs5000", rx_slow, {"rx_coalesce_usecs": 5000})):
         set_defaults(**knobs)
-        out[name] = summary(vnet(rx))
+        out[name] = summary(vnet(cmd))
     set_defaults()
     emit("coalesce", out)
 
@@ -156,13 +165,10 @@ def rr(rounds=5):
     emit("rr", out)
 
 
-def idle():
-    """Traffic, then an attached but idle device: the poll timer must stop."""
-    load("lwvhost")
-    interval, idle_polls = 500, 8
-    set_defaults(tx_poll_interval_us=interval, tx_idle_polls=idle_polls)
-    p = subprocess.Popen(f"{VNET} tx --frames 5000 --rate 5000 --event-idx "
-                         "--linger-ms 4000 --json", shell=True,
+def watch(cmd, d):
+    """Run `vnet cmd` and sample direction d's counters and mode from
+    /proc/lwvhost every 50 ms while it runs: (samples, vnet summary)."""
+    p = subprocess.Popen(f"{VNET} {cmd} --json", shell=True,
                          stdout=subprocess.PIPE, text=True)
     dev = wait_for_device()
     samples = []
@@ -177,15 +183,42 @@ def idle():
             if e.errno != errno.EIO:
                 raise
             break
-        samples.append({"t": time.monotonic(), "packets": st["tx_packets"],
-                        "timer_wakeups": st["tx_timer_wakeups"],
-                        "mode": info["tx_mode"]})
+        samples.append({"t": time.monotonic(), "packets": st[f"{d}_packets"],
+                        "kicks": st[f"{d}_kicks"], "polls": st[f"{d}_polls"],
+                        "timer_wakeups": st[f"{d}_timer_wakeups"],
+                        "mode": info[f"{d}_mode"]})
         time.sleep(0.05)
     doc = json.loads(p.stdout.read())
     doc["rc"] = p.wait()
+    return samples, summary(doc)
+
+
+def idle():
+    """Traffic, then an attached but idle device: the poll timer must stop."""
+    load("lwvhost")
+    interval, idle_polls = 500, 8
+    set_defaults(tx_poll_interval_us=interval, tx_idle_polls=idle_polls)
+    samples, doc = watch("tx --frames 5000 --rate 5000 --event-idx --linger-ms 4000", "tx")
     set_defaults()
     emit("idle", {"interval_us": interval, "idle_polls": idle_polls,
-                  "samples": samples, "vnet": summary(doc)})
+                  "samples": samples, "vnet": doc})
+
+
+def rx_poll():
+    """RX in event mode, then polled: the poll pass drains the tap with its
+    wakeups off, and the queue falls back to event mode once traffic stops."""
+    load("lwvhost")
+    interval, idle_polls = 200, 8
+    out = {"interval_us": interval, "idle_polls": idle_polls}
+    cmd = "rx --frames 20000 --rate 10000 --size 64 --event-idx --linger-ms 3000"
+    for name, knobs in (("event", {}),
+                        ("poll", {"rx_poll_interval_us": interval,
+                                  "rx_idle_polls": idle_polls})):
+        set_defaults(**knobs)
+        samples, doc = watch(cmd, "rx")
+        out[name] = {"samples": samples, "vnet": doc}
+    set_defaults()
+    emit("rx_poll", out)
 
 
 def flap(seconds=20.0, rate_hz=1000):
@@ -339,7 +372,7 @@ def interfaces():
     emit("interfaces", out)
 
 
-SCENARIOS = {f.__name__: f for f in (parity, tx_poll, coalesce, rr, idle, flap,
+SCENARIOS = {f.__name__: f for f in (parity, tx_poll, coalesce, rr, idle, rx_poll, flap,
                                       interfaces)}
 
 if __name__ == "__main__":
