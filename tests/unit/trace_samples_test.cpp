@@ -69,6 +69,30 @@ const PassKindStats *kind(const Analysis &a, const std::string &k)
 	return nullptr;
 }
 
+// Runs check(expected, text, trace) on every sample file of each recording
+// pinned in table; each recording must come in all four formats.
+template <typename Expect, size_t N, typename Check>
+void for_each_pinned(const Expect (&table)[N], Check check)
+{
+	std::map<std::string, int> seen;
+	for (const auto &s : list_samples()) {
+		const Expect *e = nullptr;
+		for (const auto &x : table)
+			if (s.recording == x.recording)
+				e = &x;
+		if (!e)
+			continue;
+		SCOPED_TRACE(s.file);
+		seen[s.recording]++;
+		std::string err;
+		auto text = read_trace_file(kSamples + s.file, &err);
+		ASSERT_TRUE(text) << err;
+		check(e, *text, build_trace(*text));
+	}
+	for (const auto &x : table)
+		EXPECT_EQ(seen[x.recording], 4) << x.recording;
+}
+
 // The numbers that must not depend on the display format.
 std::string fingerprint(const Analysis &a)
 {
@@ -238,20 +262,7 @@ const LwvhostExpect kLwvhost[] = {
 TEST(TraceSamples, LwvhostRecordingsExactCounts)
 {
 	auto profile = *builtin_profile("lwvhost");
-	std::map<std::string, int> seen;
-	for (const auto &s : list_samples()) {
-		const LwvhostExpect *e = nullptr;
-		for (const auto &x : kLwvhost)
-			if (s.recording == x.recording)
-				e = &x;
-		if (!e)
-			continue;
-		SCOPED_TRACE(s.file);
-		seen[s.recording]++;
-		std::string err;
-		auto text = read_trace_file(kSamples + s.file, &err);
-		ASSERT_TRUE(text) << err;
-		Trace t = build_trace(*text);
+	for_each_pinned(kLwvhost, [&](const LwvhostExpect *e, const std::string &text, const Trace &t) {
 		Analysis a = analyze(t, profile);
 		const PassKindStats *tx = kind(a, "tx"), *rx = kind(a, "rx");
 		ASSERT_TRUE(tx && rx);
@@ -267,12 +278,12 @@ TEST(TraceSamples, LwvhostRecordingsExactCounts)
 		// Every pass is one work function run: *_kick (kick or poll
 		// timer) or *_sock (tap wakeup), each calling handle_*.
 		auto entries = [&](const std::string &f) {
-			return count_substr(*text, " " + f + " [vhost_net]() {");
+			return count_substr(text, " " + f + " [vhost_net]() {");
 		};
 		EXPECT_EQ(tx->passes, entries("vhost_net_tx_kick") + entries("vhost_net_tx_sock"));
 		// (handle_* may be a leaf: no backend attached any more.)
 		auto calls = [&](const std::string &f) {
-			return count_substr(*text, " " + f + " [vhost_net]()");
+			return count_substr(text, " " + f + " [vhost_net]()");
 		};
 		EXPECT_EQ(tx->passes, calls("vhost_net_handle_tx"));
 		EXPECT_EQ(rx->passes, entries("vhost_net_rx_kick") + entries("vhost_net_rx_sock"));
@@ -282,12 +293,12 @@ TEST(TraceSamples, LwvhostRecordingsExactCounts)
 		EXPECT_EQ(w.wakeups, e->wakeups);
 		EXPECT_EQ(w.timer_wakeups, e->timer_wakeups);
 		EXPECT_EQ(w.timer_wakeups,
-			  count_substr(*text, " vhost_pace_poll_timer_fn [vhost]() {"));
+			  count_substr(text, " vhost_pace_poll_timer_fn [vhost]() {"));
 		EXPECT_EQ(w.by_func.count("vhost_pace_signal_timer_fn"), 0u);  // no coalescing
 		EXPECT_EQ(w.by_func.at("vhost_poll_wakeup"), e->poll_wakeups);
 		// Not counted: the queueing under vhost_net_register at open,
 		// before the device has a worker (4 calls per open).
-		EXPECT_EQ(count_substr(*text, " vhost_net_register [vhost_net]() {"), 3u);
+		EXPECT_EQ(count_substr(text, " vhost_net_register [vhost_net]() {"), 3u);
 		EXPECT_EQ(a.info.displaced_returns, e->interrupted_returns);
 		EXPECT_EQ(a.info.open_frames, 0u);
 		EXPECT_EQ(a.info.truncated_frames, 0u);
@@ -301,9 +312,7 @@ TEST(TraceSamples, LwvhostRecordingsExactCounts)
 		// The "all" profile gives the same pass and wakeup numbers.
 		Analysis b = analyze(t, *builtin_profile("all"));
 		EXPECT_EQ(fingerprint(a), fingerprint(b));
-	}
-	for (const auto &x : kLwvhost)
-		EXPECT_EQ(seen[x.recording], 4) << x.recording;
+	});
 }
 
 // The stock recordings, with the stock profile: exact numbers per
@@ -368,26 +377,13 @@ const StockExpect kStock[] = {
 TEST(TraceSamples, StockRecordingsExactCounts)
 {
 	auto profile = *builtin_profile("stock");
-	std::map<std::string, int> seen;
-	for (const auto &s : list_samples()) {
-		const StockExpect *e = nullptr;
-		for (const auto &x : kStock)
-			if (s.recording == x.recording)
-				e = &x;
-		if (!e)
-			continue;
-		SCOPED_TRACE(s.file);
-		seen[s.recording]++;
-		std::string err;
-		auto text = read_trace_file(kSamples + s.file, &err);
-		ASSERT_TRUE(text) << err;
-		Trace t = build_trace(*text);
+	for_each_pinned(kStock, [&](const StockExpect *e, const std::string &text, const Trace &t) {
 		Analysis a = analyze(t, profile);
 		auto entries = [&](const std::string &f) {
-			return count_substr(*text, " " + f + " [vhost_net]() {");
+			return count_substr(text, " " + f + " [vhost_net]() {");
 		};
 		auto calls = [&](const std::string &f, const std::string &mod) {
-			return count_substr(*text, " " + f + " [" + mod + "]()");
+			return count_substr(text, " " + f + " [" + mod + "]()");
 		};
 		const PassKindStats *tx = kind(a, "tx"), *rx = kind(a, "rx");
 		ASSERT_TRUE(tx && rx);
@@ -425,7 +421,7 @@ TEST(TraceSamples, StockRecordingsExactCounts)
 			  calls(e->queue_func, "vhost") - calls("vhost_poll_wakeup", "vhost"));
 		EXPECT_EQ(w.timer_wakeups, 0u);  // stock has no pacing timers
 		EXPECT_EQ(a.switches.total, e->switches);
-		EXPECT_EQ(a.switches.total, count_substr(*text, "=>"));
+		EXPECT_EQ(a.switches.total, count_substr(text, "=>"));
 		EXPECT_EQ(a.switches.to_vhost, e->to_vhost);
 		EXPECT_EQ(a.switches.from_vhost, e->from_vhost);
 		EXPECT_EQ(a.info.displaced_returns, 0u);
@@ -457,7 +453,5 @@ TEST(TraceSamples, StockRecordingsExactCounts)
 		if (a.info.abstime) {
 			EXPECT_EQ(abstime_fingerprint(a), abstime_fingerprint(b));
 		}
-	}
-	for (const auto &x : kStock)
-		EXPECT_EQ(seen[x.recording], 4) << x.recording;
+	});
 }
