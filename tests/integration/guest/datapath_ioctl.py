@@ -12,6 +12,7 @@ import errno
 import os
 import struct
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhostlib import *  # noqa: E402,F401,F403
@@ -60,6 +61,16 @@ def worker_threads(pid):
         except OSError:
             continue
     return found
+
+
+def worker_gone(pid, timeout=2.0):
+    """Whether pid's worker leaves /proc within timeout. kthread_stop() and
+    vhost_task_stop() return once the worker has finished, which is a
+    moment before the exiting task is unlisted."""
+    end = time.time() + timeout
+    while worker_threads(pid) and time.time() < end:
+        time.sleep(0.02)
+    return not worker_threads(pid)
 
 
 mem = GuestMem(1 << 20)
@@ -179,7 +190,7 @@ check("child RESET_OWNER: EPERM", in_child(lambda: ioctl(fd, RESET_OWNER)) == er
 
 # Reset owner: device back to fresh, any process may own it.
 check("RESET_OWNER", ioctl(fd, RESET_OWNER) == 0)
-check("worker gone after RESET_OWNER", not worker_threads(os.getpid()))
+check("worker gone after RESET_OWNER", worker_gone(os.getpid()))
 check("after reset, SET_MEM_TABLE needs an owner",
       ioctl(fd, SET_MEM_TABLE, mem.table()) == errno.EPERM)
 check("child can become owner after reset", in_child(lambda: ioctl(fd, SET_OWNER)) == 0)
@@ -195,6 +206,6 @@ ring = Ring(mem, 0, 256)
 ring.setup(fd)
 check("attach before close", ioctl(fd, NET_SET_BACKEND, vfile(0, tap.fd)) == 0)
 os.close(fd)
-check("worker gone after close", not worker_threads(os.getpid()))
+check("worker gone after close", worker_gone(os.getpid()))
 tap.close()
 check.exit()

@@ -250,8 +250,10 @@ def flap(seconds=20.0, rate_hz=1000):
                 os.pwrite(fds[path], value, 0)
                 writes += 1
             except OSError as e:
-                if not os.path.exists(f"/proc/lwvhost/{dev}"):
-                    break  # vnet finished and released the device
+                # vnet finished and released the device. proc_remove() shuts
+                # the knob files (EIO) before it removes their directory.
+                if e.errno == errno.EIO or not os.path.exists(f"/proc/lwvhost/{dev}"):
+                    break
                 key = f"{d}_{k}={value.decode()}: {os.strerror(e.errno)}"
                 refused[key] = refused.get(key, 0) + 1
             next_t += 1.0 / rate_hz
