@@ -16,12 +16,7 @@ d.attach()
 frames = [frame(i, 600) for i in range(64)]
 # One TX buffer per frame, written once and queued again each round: fresh
 # buffers per round would use up the guest memory within seconds.
-hdr = bytes(d.hdr_len)
-slots = []
-for f in frames:
-    off = d.mem.alloc(len(hdr) + len(f))
-    d.mem.w(off, hdr + f)
-    slots.append((d.mem.gpa_of(off), len(hdr) + len(f), False))
+slots = [d.tx_buffer(f) for f in frames]
 tx, rx = d.rings[d.TX], d.rings[d.RX]
 d.post_rx(128)
 announced = False

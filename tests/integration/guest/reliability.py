@@ -424,12 +424,7 @@ def flood_thread(dev, stop, errors, counter):
     are collected in errors as "<step> <ERRNO or exception>" and judged by
     the caller."""
     frames = [frame(i, 300) for i in range(32)]
-    hdr = bytes(dev.hdr_len)
-    slots = []
-    for f in frames:
-        off = dev.mem.alloc(len(hdr) + len(f))
-        dev.mem.w(off, hdr + f)
-        slots.append((dev.mem.gpa_of(off), len(hdr) + len(f), False))
+    slots = [dev.tx_buffer(f) for f in frames]
     tx, rx = dev.rings[dev.TX], dev.rings[dev.RX]
     dev.post_rx(64)
     k = 0

@@ -406,6 +406,14 @@ class NetDev:
         for r in self.rings:
             ioctl_ok(self.fd, NET_SET_BACKEND, vfile(r.index, -1))
 
+    def tx_buffer(self, frame):
+        """A new guest buffer holding a zero vnet header and frame, as a
+        (gpa, len, writable) TX descriptor part; it may be queued again."""
+        data = bytes(self.hdr_len) + frame
+        off = self.mem.alloc(len(data))
+        self.mem.w(off, data)
+        return (self.mem.gpa_of(off), len(data), False)
+
     def tx(self, frames, indirect=False, split_header=False):
         """Queue frames (each with a zero vnet header) on TX and kick."""
         ring = self.rings[self.TX]
@@ -418,9 +426,7 @@ class NetDev:
                 self.mem.w(d, f)
                 bufs = [(self.mem.gpa_of(h), len(hdr), False), (self.mem.gpa_of(d), len(f), False)]
             else:
-                off = self.mem.alloc(len(hdr) + len(f))
-                self.mem.w(off, hdr + f)
-                bufs = [(self.mem.gpa_of(off), len(hdr) + len(f), False)]
+                bufs = [self.tx_buffer(f)]
             table = self.mem.alloc(16 * len(bufs)) if indirect else None
             ring.add(bufs, table)
         ring.do_kick()
