@@ -21,6 +21,7 @@ MAN_PAGES = {
     "tools/tuned/lwvhost-tuned.8": "usr/share/man/man8/lwvhost-tuned.8",
     "tools/vnet/vnet.1": "usr/share/man/man1/vnet.1",
     "tools/trace/lwvhost-trace.1": "usr/share/man/man1/lwvhost-trace.1",
+    "tools/client/lwvhost-events.1": "usr/share/man/man1/lwvhost-events.1",
 }
 
 
@@ -258,6 +259,7 @@ HELP_PAGES = {
     "lwvhost-tuned": ("tools/tuned/lwvhost-tuned.8", True),
     "lwvhost-trace": ("tools/trace/lwvhost-trace.1", True),
     "vnet": ("tools/vnet/vnet.1", True),
+    "lwvhost-events": ("tools/client/lwvhost-events.1", True),
     "lwvhostctl": ("procfs-ctl/lwvhostctl.8", False),
 }
 # CLI11 help: an option line starts "  --name" or "  -x,--name"; a
