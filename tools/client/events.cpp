@@ -25,6 +25,8 @@ constexpr const char *kHelp =
 	"usage: lwvhost-events [--count N] [--timeout SEC]\n"
 	"Print lwvhost device add/remove notifications (genetlink group \"monitor\")\n"
 	"as one JSON object per line.\n"
+	"\n"
+	"Options:\n"
 	"  --count N      exit 0 after N events (0, the default: run until the timeout)\n"
 	"  --timeout SEC  give up after SEC seconds (0, the default: no timeout);\n"
 	"                 exit 1 if fewer than N events arrived by then\n"
