@@ -33,8 +33,7 @@ while True:
             break
     done = rx.pop_used()
     for i, _ in done:
-        parts = d.bufs.pop(i)
-        d.bufs[rx.add(parts)] = parts
+        d.repost_rx(i)
     rx.do_kick()
     d.tap.recv_frames(64, 0.01)
     if not announced:

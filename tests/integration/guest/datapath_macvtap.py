@@ -98,7 +98,7 @@ def rx_collect(d, count, timeout=5.0):
             hdr, data = b[:d.hdr_len], b[d.hdr_len:]
             if hdr[:10] != bytes(10) or (d.hdr_len == 12 and hdr[10:12] != b"\x01\x00"):
                 ok_hdr = False
-            if len(data) >= 14 and struct.unpack("!H", data[12:14])[0] == ETH_P_TEST:
+            if is_test_frame(data):
                 got.append(data)
         if len(got) < count:
             time.sleep(0.005)

@@ -63,7 +63,7 @@ def rx_case(name, features, count=100, size=300, buf=2048, chunks=1, mrg_expect=
                 data += d.rx_read(new[k + j])
             if hdr[:10] != bytes(10):
                 ok_hdr = False
-            if len(data) >= 14 and struct.unpack("!H", data[12:14])[0] == ETH_P_TEST:
+            if is_test_frame(data):
                 got.append(data)
             k += nbuf
         if len(got) < count:

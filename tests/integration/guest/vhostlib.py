@@ -337,6 +337,12 @@ def frame_seq(data):
     return struct.unpack("!I", data[14:18])[0]
 
 
+def is_test_frame(eth):
+    """Whether an Ethernet frame has frame()'s ethertype (and not, say, the
+    kernel's own IPv6 neighbour discovery on the tap)."""
+    return len(eth) >= 14 and struct.unpack("!H", eth[12:14])[0] == ETH_P_TEST
+
+
 def worker_cpu_s(owner_pid=None):
     """CPU seconds (user+system) used so far by the vhost worker of owner_pid:
     a kthread named vhost-<pid> (6.1) or a thread of the owner (6.12)."""
@@ -441,6 +447,11 @@ class NetDev:
             head = ring.add(parts)
             self.bufs[head] = parts
         ring.do_kick()
+
+    def repost_rx(self, head):
+        """Queue the RX buffer of a used entry (its head) again."""
+        parts = self.bufs.pop(head)
+        self.bufs[self.rings[self.RX].add(parts)] = parts
 
     def rx_read(self, entry):
         """Bytes the device wrote for a used RX entry (id, len)."""
