@@ -10,6 +10,7 @@
 #include <linux/file.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
+#include <linux/pid.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -41,9 +42,11 @@ void vhost_dev_init(struct vhost_dev *dev, struct vhost_virtqueue **vqs,
 	int i;
 
 	mutex_init(&dev->mutex);
+	spin_lock_init(&dev->ids_lock);
 	dev->mm = NULL;
-	dev->owner_pid = 0;
-	dev->worker = NULL;
+	dev->owner_pid = NULL;
+	dev->worker_pid = NULL;
+	RCU_INIT_POINTER(dev->worker, NULL);
 	dev->vqs = vqs;
 	dev->nvqs = nvqs;
 	dev->umem = NULL;
@@ -107,6 +110,15 @@ static int vhost_dev_alloc_scratch(struct vhost_dev *dev)
 	return 0;
 }
 
+/* Publish (or, with NULL, forget) the owner's pid for the reports. */
+static void vhost_dev_set_owner_pid(struct vhost_dev *dev, struct pid *pid)
+{
+	spin_lock(&dev->ids_lock);
+	swap(dev->owner_pid, pid);
+	spin_unlock(&dev->ids_lock);
+	put_pid(pid);
+}
+
 /*
  * VHOST_SET_OWNER: bind the device to the caller's address space and start
  * its worker. Caller must hold dev->mutex.
@@ -124,7 +136,7 @@ long vhost_dev_set_owner(struct vhost_dev *dev)
 	if (!mm)
 		return -EINVAL;
 	dev->mm = mm;
-	dev->owner_pid = task_tgid_nr(current);
+	vhost_dev_set_owner_pid(dev, get_task_pid(current, PIDTYPE_TGID));
 
 	r = vhost_dev_alloc_scratch(dev);
 	if (r)
@@ -138,7 +150,7 @@ err_scratch:
 	vhost_dev_free_scratch(dev);
 err:
 	dev->mm = NULL;
-	dev->owner_pid = 0;
+	vhost_dev_set_owner_pid(dev, NULL);
 	mmput(mm);
 	return r;
 }
@@ -197,7 +209,7 @@ void vhost_dev_cleanup(struct vhost_dev *dev)
 	if (dev->mm)
 		mmput(dev->mm);
 	dev->mm = NULL;
-	dev->owner_pid = 0;
+	vhost_dev_set_owner_pid(dev, NULL);
 }
 EXPORT_SYMBOL_GPL(vhost_dev_cleanup);
 
@@ -315,7 +327,7 @@ int vhost_vq_init_access(struct vhost_virtqueue *vq)
 	if (get_user(used_idx, &vq->used->idx))
 		goto err;
 	vq->last_used_idx = vhost16_to_cpu(vq, used_idx);
-	vhost_pace_reset(vq);
+	vhost_pace_restart(vq);
 	return 0;
 err:
 	vq->is_le = is_le;
@@ -388,6 +400,34 @@ static long vhost_set_log_fd(struct vhost_dev *dev, int __user *argp)
 		eventfd_ctx_put(ctx);
 	return 0;
 }
+
+/*
+ * Is ioctl one of the device-level or per-ring ioctls vhost_dev_ioctl() and
+ * vhost_vring_ioctl() implement? Backends answer anything else -ENOTTY
+ * before looking at ownership or the argument, as for any unknown ioctl.
+ */
+bool vhost_ioctl_is_known(unsigned int ioctl)
+{
+	switch (ioctl) {
+	case VHOST_SET_OWNER:
+	case VHOST_SET_MEM_TABLE:
+	case VHOST_SET_LOG_BASE:
+	case VHOST_SET_LOG_FD:
+	case VHOST_SET_VRING_NUM:
+	case VHOST_SET_VRING_ADDR:
+	case VHOST_SET_VRING_BASE:
+	case VHOST_GET_VRING_BASE:
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+	case VHOST_SET_VRING_ERR:
+	case VHOST_SET_VRING_BUSYLOOP_TIMEOUT:
+	case VHOST_GET_VRING_BUSYLOOP_TIMEOUT:
+		return true;
+	default:
+		return false;
+	}
+}
+EXPORT_SYMBOL_GPL(vhost_ioctl_is_known);
 
 /*
  * Device-level ioctls. Returns -ENOIOCTLCMD for anything else, after the
@@ -595,11 +635,7 @@ long vhost_vring_ioctl(struct vhost_dev *dev, unsigned int ioctl,
 			r = -EFAULT;
 		break;
 	default:
-		/*
-		 * Includes VHOST_{SET,GET}_VRING_ENDIAN: like a stock kernel
-		 * built without cross-endian support, only native-endian
-		 * legacy and VERSION_1 rings exist.
-		 */
+		/* Filtered by vhost_ioctl_is_known(); not reached. */
 		r = -ENOIOCTLCMD;
 		break;
 	}

@@ -81,6 +81,21 @@ void vhost_pace_reset(struct vhost_virtqueue *vq)
 }
 
 /*
+ * A backend was (re)attached: start over in event mode, but keep a signal
+ * that is still held for completions already in the used ring. The worker
+ * releases it (vhost_pace_stop() queued that), so a guest waiting for
+ * those completions is interrupted even when one backend directly
+ * replaced another. Caller must hold vq->mutex.
+ */
+void vhost_pace_restart(struct vhost_virtqueue *vq)
+{
+	WRITE_ONCE(vq->pace.polling, false);
+	vq->pace.idle = 0;
+	if (!vq->pace.signal_held)
+		vq->pace.signal_base = vq->last_used_idx;
+}
+
+/*
  * Cancel both timers and wait for running callbacks (which never take
  * vq->mutex, so the caller may hold it). The timers stay idle until a
  * handler pass arms them again, so callers stop the backend first.
@@ -136,6 +151,11 @@ EXPORT_SYMBOL_GPL(vhost_pace_check);
  * release so the new values take effect at once: a queue leaving poll mode
  * re-enables notifications on its next pass, a held signal is re-judged.
  * Returns -EINVAL (and keeps the old values) if p is out of range.
+ *
+ * Takes no vq or device lock: the owner can hold those for as long as it
+ * likes, and the control plane must not wait for it. Callers serialise
+ * setters of one vq among themselves. Work queued while the device is
+ * being reset is dropped by vhost_worker_destroy().
  */
 int vhost_pace_set_params(struct vhost_virtqueue *vq,
 			  const struct vhost_pace_params *p, const char **why)
@@ -144,21 +164,13 @@ int vhost_pace_set_params(struct vhost_virtqueue *vq,
 
 	if (r)
 		return r;
-	/*
-	 * dev->mutex: no work may be queued between the final flush and
-	 * the worker's destruction in VHOST_RESET_OWNER.
-	 */
-	mutex_lock(&vq->dev->mutex);
-	mutex_lock(&vq->mutex);
 	WRITE_ONCE(vq->pace.params.poll_interval_us, p->poll_interval_us);
 	WRITE_ONCE(vq->pace.params.idle_polls, p->idle_polls);
 	WRITE_ONCE(vq->pace.params.coalesce_usecs, p->coalesce_usecs);
 	WRITE_ONCE(vq->pace.params.coalesce_frames, p->coalesce_frames);
-	mutex_unlock(&vq->mutex);
 	vhost_work_queue(vq->dev, &vq->pace.signal_work);
 	if (vq->handle_kick)
 		vhost_poll_queue(&vq->poll);
-	mutex_unlock(&vq->dev->mutex);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vhost_pace_set_params);
@@ -194,7 +206,7 @@ static void vhost_pace_set_mode(struct vhost_virtqueue *vq, bool polling)
 bool vhost_pace_keep_polling(struct vhost_virtqueue *vq, bool found)
 {
 	struct vhost_pace *p = &vq->pace;
-	u32 interval = p->params.poll_interval_us;
+	u32 interval = READ_ONCE(p->params.poll_interval_us);
 
 	if (!interval) {
 		vhost_pace_set_mode(vq, false);
@@ -203,7 +215,8 @@ bool vhost_pace_keep_polling(struct vhost_virtqueue *vq, bool found)
 	if (found) {
 		vhost_pace_set_mode(vq, true);
 		p->idle = 0;
-	} else if (!p->polling || ++p->idle >= p->params.idle_polls) {
+	} else if (!p->polling ||
+		   ++p->idle >= READ_ONCE(p->params.idle_polls)) {
 		vhost_pace_set_mode(vq, false);
 		return false;
 	}
@@ -238,8 +251,8 @@ EXPORT_SYMBOL_GPL(vhost_pace_pass_end);
 bool vhost_pace_hold_signal(struct vhost_virtqueue *vq)
 {
 	struct vhost_pace *p = &vq->pace;
-	u32 frames = p->params.coalesce_frames;
-	u32 usecs = p->params.coalesce_usecs;
+	u32 frames = READ_ONCE(p->params.coalesce_frames);
+	u32 usecs = READ_ONCE(p->params.coalesce_usecs);
 	u16 pending = vq->last_used_idx - p->signal_base;
 
 	if (!frames && !usecs)

@@ -53,6 +53,14 @@ struct vhost_poll {
 	struct vhost_dev *dev;
 	/* Set for a vq's kick poll: wakeups count as kicks of this vq. */
 	struct vhost_virtqueue *vq;
+	/*
+	 * 0: every wakeup queues the work. Otherwise the work is queued only
+	 * at the batch-th wakeup since vhost_poll_start_batched() (a queue
+	 * in poll mode that must still not let the file's queue overflow).
+	 * Set while not polling; wakeups counted under the wait queue lock.
+	 */
+	unsigned int batch;
+	unsigned int wakeups;
 };
 
 /*
@@ -68,8 +76,8 @@ struct vhost_worker {
 	bool killed;
 	/* Held while a killed worker drains its list; flush waits on it. */
 	struct mutex kill_mutex;
-	/* Thread id of the worker, 0 until it first runs. */
-	pid_t tid;
+	/* The worker has published its pid in dev->ids (worker only). */
+	bool pid_published;
 	struct vhost_dev *dev;
 };
 
@@ -121,9 +129,11 @@ struct vhost_pace_params {
 };
 
 /*
- * Pacing state of one vq (pace.c). Everything is protected by vq->mutex;
- * params and polling are also read without it by the control surfaces
- * (READ_ONCE/WRITE_ONCE). The timers only queue work.
+ * Pacing state of one vq (pace.c). Everything is protected by vq->mutex,
+ * except params: the control plane writes them without any vq or device
+ * lock (WRITE_ONCE, one writer at a time under the backend's control
+ * lock) and the worker reads them with READ_ONCE. polling is also read
+ * without the mutex by the control surfaces. The timers only queue work.
  */
 struct vhost_pace {
 	struct vhost_pace_params params;
@@ -209,10 +219,21 @@ struct vhost_dev {
 	struct mutex mutex;
 	/* Owner's address space; NULL until VHOST_SET_OWNER. Protected by mutex. */
 	struct mm_struct *mm;
-	/* Owner's thread-group id at SET_OWNER. Protected by mutex. */
-	pid_t owner_pid;
-	/* Created at SET_OWNER, destroyed at cleanup. Protected by mutex. */
-	struct vhost_worker *worker;
+	/*
+	 * Created at SET_OWNER, destroyed at cleanup, both under mutex.
+	 * Queuing work dereferences it under RCU only, so that the control
+	 * plane can queue work without the mutex; destruction waits for a
+	 * grace period.
+	 */
+	struct vhost_worker __rcu *worker;
+	/*
+	 * The owner's thread group and the worker's thread, for reports.
+	 * Protected by ids_lock alone, so that readers never wait for mutex
+	 * (which the owner can hold for as long as it likes).
+	 */
+	spinlock_t ids_lock;
+	struct pid *owner_pid;
+	struct pid *worker_pid;
 	struct vhost_virtqueue **vqs;
 	int nvqs;
 	/* Current memory table, NULL until set. Protected by mutex. */
@@ -234,6 +255,7 @@ void vhost_dev_init(struct vhost_dev *dev, struct vhost_virtqueue **vqs,
 long vhost_dev_set_owner(struct vhost_dev *dev);
 bool vhost_dev_has_owner(struct vhost_dev *dev);
 long vhost_dev_check_owner(struct vhost_dev *dev);
+bool vhost_ioctl_is_known(unsigned int ioctl);
 long vhost_dev_ioctl(struct vhost_dev *dev, unsigned int ioctl,
 		     void __user *argp);
 long vhost_vring_ioctl(struct vhost_dev *dev, unsigned int ioctl,
@@ -286,17 +308,21 @@ bool vhost_dev_has_work(struct vhost_dev *dev);
 void vhost_dev_flush(struct vhost_dev *dev);
 int vhost_worker_create(struct vhost_dev *dev);
 void vhost_worker_destroy(struct vhost_dev *dev);
-pid_t vhost_worker_tid(struct vhost_dev *dev);
+pid_t vhost_dev_owner_vnr(struct vhost_dev *dev);
+pid_t vhost_dev_worker_vnr(struct vhost_dev *dev);
 void vhost_poll_init(struct vhost_poll *poll, vhost_work_fn_t fn,
 		     __poll_t mask, struct vhost_dev *dev,
 		     struct vhost_virtqueue *vq);
 int vhost_poll_start(struct vhost_poll *poll, struct file *file);
+int vhost_poll_start_batched(struct vhost_poll *poll, struct file *file,
+			     unsigned int batch);
 void vhost_poll_stop(struct vhost_poll *poll);
 bool vhost_poll_queue(struct vhost_poll *poll);
 
 /* pace.c */
 void vhost_pace_init(struct vhost_virtqueue *vq);
 void vhost_pace_reset(struct vhost_virtqueue *vq);
+void vhost_pace_restart(struct vhost_virtqueue *vq);
 void vhost_pace_cancel(struct vhost_virtqueue *vq);
 void vhost_pace_stop(struct vhost_virtqueue *vq);
 int vhost_pace_check(const struct vhost_pace_params *p, const char **why);

@@ -80,13 +80,28 @@ static __virtio16 __user *vhost_avail_event(struct vhost_virtqueue *vq)
 	return (__virtio16 __user *)&vq->used->ring[vq->num];
 }
 
-static int vhost_vq_read_avail_idx(struct vhost_virtqueue *vq, u16 *idx)
+/*
+ * Read avail->idx and check it: the guest may have made at most num
+ * entries available beyond the next one we consume. Every path that
+ * caches the index goes through here, so a jump past the ring marks the vq
+ * broken wherever it is seen. Returns 0, -EFAULT or -EINVAL (broken).
+ */
+static int vhost_vq_fetch_avail_idx(struct vhost_virtqueue *vq, u16 *idx)
 {
 	__virtio16 v;
+	u16 i;
 
-	if (get_user(v, &vq->avail->idx))
+	if (unlikely(get_user(v, &vq->avail->idx))) {
+		vq_err(vq, "cannot read avail idx\n");
 		return -EFAULT;
-	*idx = vhost16_to_cpu(vq, v);
+	}
+	i = vhost16_to_cpu(vq, v);
+	if (unlikely((u16)(i - vq->last_avail_idx) > vq->num)) {
+		vq_err(vq, "avail idx moved from %u to %u (ring %u)\n",
+		       vq->last_avail_idx, i, vq->num);
+		return -EINVAL;
+	}
+	*idx = i;
 	return 0;
 }
 
@@ -265,15 +280,9 @@ int vhost_vq_get_desc(struct vhost_virtqueue *vq, struct iovec *iov,
 	if (vq->avail_idx == last) {
 		u16 idx;
 
-		if (unlikely(vhost_vq_read_avail_idx(vq, &idx))) {
-			vq_err(vq, "cannot read avail idx\n");
-			return -EFAULT;
-		}
-		if (unlikely((u16)(idx - last) > vq->num)) {
-			vq_err(vq, "avail idx moved from %u to %u (ring %u)\n",
-			       last, idx, vq->num);
-			return -EINVAL;
-		}
+		r = vhost_vq_fetch_avail_idx(vq, &idx);
+		if (unlikely(r))
+			return r;
 		vq->avail_idx = idx;
 		if (idx == last)
 			return vq->num;
@@ -487,14 +496,18 @@ int vhost_vq_add_used_and_signal_n(struct vhost_virtqueue *vq,
 }
 EXPORT_SYMBOL_GPL(vhost_vq_add_used_and_signal_n);
 
-/* True if the guest has made buffers available that we have not taken. */
+/*
+ * True if the guest has made buffers available that we have not taken.
+ * A bad index reads as "not empty": the caller's next descriptor fetch
+ * then finds the vq broken.
+ */
 bool vhost_vq_avail_empty(struct vhost_virtqueue *vq)
 {
 	u16 idx;
 
 	if (vq->avail_idx != vq->last_avail_idx)
 		return false;
-	if (unlikely(vhost_vq_read_avail_idx(vq, &idx)))
+	if (unlikely(vhost_vq_fetch_avail_idx(vq, &idx)))
 		return false;
 	vq->avail_idx = idx;
 	if (idx == vq->last_avail_idx)
@@ -546,10 +559,8 @@ bool vhost_vq_enable_notify(struct vhost_virtqueue *vq)
 	}
 	/* Our request must be visible before we re-read the index. */
 	smp_mb();
-	if (vhost_vq_read_avail_idx(vq, &idx)) {
-		vq_err(vq, "cannot read avail idx\n");
+	if (vhost_vq_fetch_avail_idx(vq, &idx))
 		return false;
-	}
 	if (idx == vq->avail_idx)
 		return false;
 	vq->avail_idx = idx;

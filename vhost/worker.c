@@ -10,6 +10,8 @@
 #include <linux/completion.h>
 #include <linux/file.h>
 #include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 
@@ -24,37 +26,56 @@ EXPORT_SYMBOL_GPL(vhost_work_init);
 
 /*
  * Queue work on the device's worker unless it is already queued. Any
- * context, including hard interrupt. Returns false if the device has no
- * live worker, in which case the work will never run.
+ * context, including hard interrupt, and without dev->mutex: the worker is
+ * looked up under RCU and vhost_worker_destroy() waits for a grace period.
+ * Returns false if the device has no live worker, in which case the work
+ * will never run.
  */
 bool vhost_work_queue(struct vhost_dev *dev, struct vhost_work *work)
 {
-	struct vhost_worker *w = READ_ONCE(dev->worker);
+	struct vhost_worker *w;
 	unsigned long flags;
+	bool queued = false;
 
+	rcu_read_lock();
+	w = rcu_dereference(dev->worker);
 	if (!w)
-		return false;
+		goto out;
+	queued = true;
 	if (test_and_set_bit(VHOST_WORK_QUEUED, &work->flags))
-		return true;
+		goto out;
 
 	spin_lock_irqsave(&w->lock, flags);
 	if (unlikely(w->killed)) {
 		spin_unlock_irqrestore(&w->lock, flags);
 		clear_bit(VHOST_WORK_QUEUED, &work->flags);
-		return false;
+		queued = false;
+		goto out;
 	}
 	llist_add(&work->node, &w->work_list);
-	spin_unlock_irqrestore(&w->lock, flags);
+	/*
+	 * Wake under the lock that excludes a killed worker: once
+	 * vhost_worker_killed() has set killed, the task may exit, and a
+	 * vhost_task that is not pinned must not be woken after that.
+	 */
 	compat_worker_wake(&w->task);
-	return true;
+	spin_unlock_irqrestore(&w->lock, flags);
+out:
+	rcu_read_unlock();
+	return queued;
 }
 EXPORT_SYMBOL_GPL(vhost_work_queue);
 
 bool vhost_dev_has_work(struct vhost_dev *dev)
 {
-	struct vhost_worker *w = READ_ONCE(dev->worker);
+	struct vhost_worker *w;
+	bool busy;
 
-	return w && !llist_empty(&w->work_list);
+	rcu_read_lock();
+	w = rcu_dereference(dev->worker);
+	busy = w && !llist_empty(&w->work_list);
+	rcu_read_unlock();
+	return busy;
 }
 EXPORT_SYMBOL_GPL(vhost_dev_has_work);
 
@@ -65,8 +86,15 @@ static bool vhost_worker_run(void *data)
 	struct llist_node *node;
 	struct vhost_work *work, *next;
 
-	if (unlikely(!w->tid))
-		w->tid = task_pid_nr(current);
+	if (unlikely(!w->pid_published)) {
+		struct pid *pid = get_task_pid(current, PIDTYPE_PID);
+
+		spin_lock(&w->dev->ids_lock);
+		swap(w->dev->worker_pid, pid);
+		spin_unlock(&w->dev->ids_lock);
+		put_pid(pid);
+		w->pid_published = true;
+	}
 
 	node = llist_del_all(&w->work_list);
 	if (!node)
@@ -121,11 +149,13 @@ static void vhost_flush_fn(struct vhost_work *work)
 
 /*
  * Wait until every work item queued before this call has finished running.
- * Must not be called from the worker or with a vq mutex held.
+ * Caller must hold dev->mutex (which keeps the worker alive), and must not
+ * be the worker or hold a vq mutex.
  */
 void vhost_dev_flush(struct vhost_dev *dev)
 {
-	struct vhost_worker *w = READ_ONCE(dev->worker);
+	struct vhost_worker *w = rcu_dereference_protected(dev->worker,
+				lockdep_is_held(&dev->mutex));
 	struct vhost_flush_work f;
 
 	if (!w)
@@ -165,37 +195,67 @@ int vhost_worker_create(struct vhost_dev *dev)
 		kfree(w);
 		return r;
 	}
-	WRITE_ONCE(dev->worker, w);
+	rcu_assign_pointer(dev->worker, w);
 	compat_worker_start(&w->task);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vhost_worker_create);
 
 /*
- * Caller must hold dev->mutex, and must have stopped every poll and flushed
- * so that nothing can queue work any more.
+ * Caller must hold dev->mutex, and must have stopped every poll and flushed.
+ * The control plane may still queue work without dev->mutex until the
+ * grace period below ends; such late items never run, and their queued
+ * bits are cleared so the work items can be queued on a later worker.
  */
 void vhost_worker_destroy(struct vhost_dev *dev)
 {
-	struct vhost_worker *w = dev->worker;
+	struct vhost_worker *w = rcu_dereference_protected(dev->worker,
+				lockdep_is_held(&dev->mutex));
+	struct vhost_work *work, *next;
+	struct llist_node *node;
+	struct pid *pid;
 
-	lockdep_assert_held(&dev->mutex);
 	if (!w)
 		return;
-	WARN_ON(!llist_empty(&w->work_list) && !w->killed);
-	WRITE_ONCE(dev->worker, NULL);
+	RCU_INIT_POINTER(dev->worker, NULL);
+	synchronize_rcu();
 	compat_worker_stop(&w->task);
+	node = llist_del_all(&w->work_list);
+	llist_for_each_entry_safe(work, next, node, node)
+		clear_bit(VHOST_WORK_QUEUED, &work->flags);
+	spin_lock(&dev->ids_lock);
+	pid = dev->worker_pid;
+	dev->worker_pid = NULL;
+	spin_unlock(&dev->ids_lock);
+	put_pid(pid);
 	kfree(w);
 }
 EXPORT_SYMBOL_GPL(vhost_worker_destroy);
 
-pid_t vhost_worker_tid(struct vhost_dev *dev)
+/* A pid as the calling task's pid namespace sees it (0: not visible). */
+static pid_t vhost_dev_pid_vnr(struct vhost_dev *dev, struct pid **slot)
 {
-	struct vhost_worker *w = READ_ONCE(dev->worker);
+	pid_t nr;
 
-	return w ? READ_ONCE(w->tid) : 0;
+	spin_lock(&dev->ids_lock);
+	nr = *slot ? pid_vnr(*slot) : 0;
+	spin_unlock(&dev->ids_lock);
+	return nr;
 }
-EXPORT_SYMBOL_GPL(vhost_worker_tid);
+
+/* The owner's process id, in the caller's pid namespace; 0 if none. */
+pid_t vhost_dev_owner_vnr(struct vhost_dev *dev)
+{
+	return vhost_dev_pid_vnr(dev, &dev->owner_pid);
+}
+EXPORT_SYMBOL_GPL(vhost_dev_owner_vnr);
+
+/* The worker's thread id, in the caller's pid namespace; 0 if none. */
+pid_t vhost_dev_worker_vnr(struct vhost_dev *dev)
+{
+	return vhost_dev_pid_vnr(dev, &dev->worker_pid);
+}
+EXPORT_SYMBOL_GPL(vhost_dev_worker_vnr);
 
 /* poll_table callback: remember the wait queue and join it. */
 static void vhost_poll_func(struct file *file, wait_queue_head_t *wqh,
@@ -215,6 +275,8 @@ static int vhost_poll_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 
 	if (!(key_to_poll(key) & poll->mask))
 		return 0;
+	if (poll->batch && ++poll->wakeups < poll->batch)
+		return 0;
 	if (poll->vq)
 		poll->vq->stats.kicks++;
 	vhost_poll_queue(poll);
@@ -231,6 +293,8 @@ void vhost_poll_init(struct vhost_poll *poll, vhost_work_fn_t fn,
 	poll->dev = dev;
 	poll->vq = vq;
 	poll->wqh = NULL;
+	poll->batch = 0;
+	poll->wakeups = 0;
 	vhost_work_init(&poll->work, fn);
 }
 EXPORT_SYMBOL_GPL(vhost_poll_init);
@@ -241,12 +305,26 @@ EXPORT_SYMBOL_GPL(vhost_poll_init);
  */
 int vhost_poll_start(struct vhost_poll *poll, struct file *file)
 {
+	return vhost_poll_start_batched(poll, file, 0);
+}
+EXPORT_SYMBOL_GPL(vhost_poll_start);
+
+/*
+ * Start polling file, queuing the work only at the batch-th wakeup from
+ * now (batch 0: at every wakeup, and at once if the file is ready). With a
+ * batch, data already waiting is left for the caller's timer.
+ */
+int vhost_poll_start_batched(struct vhost_poll *poll, struct file *file,
+			     unsigned int batch)
+{
 	__poll_t mask;
 
 	if (poll->wqh)
 		return 0;
+	poll->batch = batch;
+	poll->wakeups = 0;
 	mask = vfs_poll(file, &poll->table);
-	if (mask & poll->mask)
+	if ((mask & poll->mask) && !batch)
 		vhost_poll_queue(poll);
 	if (mask & EPOLLERR) {
 		vhost_poll_stop(poll);
@@ -254,7 +332,7 @@ int vhost_poll_start(struct vhost_poll *poll, struct file *file)
 	}
 	return 0;
 }
-EXPORT_SYMBOL_GPL(vhost_poll_start);
+EXPORT_SYMBOL_GPL(vhost_poll_start_batched);
 
 /*
  * Stop polling. When this returns the wake-up callback is not running and

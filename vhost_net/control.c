@@ -37,9 +37,13 @@ u32 *vhost_net_knob(struct vhost_pace_params *p, enum vhost_net_knob knob)
 	}
 }
 
-DEFINE_MUTEX(vhost_net_devs_lock);
-LIST_HEAD(vhost_net_devs);
-/* Next device id; ids are never reused while the module is loaded. */
+/*
+ * The open devices, in id order, and the next id (never reused while the
+ * module is loaded). A spinlock: nothing may sleep, let alone wait for a
+ * device, while holding it.
+ */
+static DEFINE_SPINLOCK(vhost_net_devs_lock);
+static LIST_HEAD(vhost_net_devs);
 static u32 vhost_net_next_id = 1;
 
 /*
@@ -133,6 +137,9 @@ void vhost_net_register(struct vhost_net *n)
 	int dir;
 
 	mutex_init(&n->ctl_mutex);
+	spin_lock_init(&n->ifname_lock);
+	init_completion(&n->ctl_done);
+	refcount_set(&n->ctl_refs, 1);
 	for (dir = 0; dir < LWVHOST_DIR_COUNT; dir++) {
 		struct vhost_pace_params p;
 
@@ -144,10 +151,10 @@ void vhost_net_register(struct vhost_net *n)
 		vhost_pace_set_params(&n->vqs[dir].vq, &p, &why);
 	}
 
-	mutex_lock(&vhost_net_devs_lock);
+	spin_lock(&vhost_net_devs_lock);
 	n->id = vhost_net_next_id++;
 	list_add_tail(&n->node, &vhost_net_devs);
-	mutex_unlock(&vhost_net_devs_lock);
+	spin_unlock(&vhost_net_devs_lock);
 
 	vhost_net_procfs_add(n);
 	vhost_net_genl_notify(n, LWVHOST_CMD_DEV_ADD_NTF);
@@ -155,28 +162,59 @@ void vhost_net_register(struct vhost_net *n)
 
 /*
  * The device is being released: withdraw it from every surface. When this
- * returns no procfs or genetlink operation uses it any more.
+ * returns no procfs or genetlink operation uses it any more. Must be
+ * called before the device's mutexes are taken for the release, although
+ * no control operation waits for them.
  */
 void vhost_net_unregister(struct vhost_net *n)
 {
-	mutex_lock(&vhost_net_devs_lock);
+	spin_lock(&vhost_net_devs_lock);
 	list_del(&n->node);
-	mutex_unlock(&vhost_net_devs_lock);
+	spin_unlock(&vhost_net_devs_lock);
 	/* Waits for procfs readers and writers still inside their handlers. */
 	vhost_net_procfs_remove(n);
 	vhost_net_genl_notify(n, LWVHOST_CMD_DEV_DEL_NTF);
+	/* Wait for genetlink operations that looked it up before. */
+	vhost_net_put(n);
+	wait_for_completion(&n->ctl_done);
 }
 
-/* Caller must hold vhost_net_devs_lock. */
-struct vhost_net *vhost_net_find(u32 id)
+struct vhost_net *vhost_net_get(u32 id)
 {
-	struct vhost_net *n;
+	struct vhost_net *n, *found = NULL;
 
-	lockdep_assert_held(&vhost_net_devs_lock);
-	list_for_each_entry(n, &vhost_net_devs, node)
-		if (n->id == id)
-			return n;
-	return NULL;
+	spin_lock(&vhost_net_devs_lock);
+	list_for_each_entry(n, &vhost_net_devs, node) {
+		if (n->id == id) {
+			refcount_inc(&n->ctl_refs);
+			found = n;
+			break;
+		}
+	}
+	spin_unlock(&vhost_net_devs_lock);
+	return found;
+}
+
+struct vhost_net *vhost_net_get_next(u32 id)
+{
+	struct vhost_net *n, *found = NULL;
+
+	spin_lock(&vhost_net_devs_lock);
+	list_for_each_entry(n, &vhost_net_devs, node) {
+		if (n->id > id) {
+			refcount_inc(&n->ctl_refs);
+			found = n;
+			break;
+		}
+	}
+	spin_unlock(&vhost_net_devs_lock);
+	return found;
+}
+
+void vhost_net_put(struct vhost_net *n)
+{
+	if (refcount_dec_and_test(&n->ctl_refs))
+		complete(&n->ctl_done);
 }
 
 void vhost_net_get_pace(struct vhost_net *n, enum lwvhost_dir dir,
@@ -239,14 +277,20 @@ static void vhost_net_copy_stats(struct vhost_vq_stats *dst,
 	dst->errors = READ_ONCE(src->errors);
 }
 
-/* Takes each vq mutex briefly (for the interface name). */
+void vhost_net_set_ifname(struct vhost_net *n, int index, const char *name)
+{
+	spin_lock(&n->ifname_lock);
+	strscpy(n->vqs[index].ifname, name, IFNAMSIZ);
+	spin_unlock(&n->ifname_lock);
+}
+
 void vhost_net_snapshot(struct vhost_net *n, struct vhost_net_snapshot *s)
 {
 	int dir;
 
 	s->id = n->id;
-	s->owner_pid = READ_ONCE(n->dev.owner_pid);
-	s->worker_tid = vhost_worker_tid(&n->dev);
+	s->owner_pid = vhost_dev_owner_vnr(&n->dev);
+	s->worker_tid = vhost_dev_worker_vnr(&n->dev);
 	s->features = READ_ONCE(n->vqs[VHOST_NET_VQ_TX].vq.acked_features);
 	for (dir = 0; dir < LWVHOST_DIR_COUNT; dir++) {
 		struct vhost_net_virtqueue *nvq = &n->vqs[dir];
@@ -255,9 +299,9 @@ void vhost_net_snapshot(struct vhost_net *n, struct vhost_net_snapshot *s)
 		vhost_pace_get_params(&nvq->vq, &v->params);
 		vhost_net_copy_stats(&v->stats, &nvq->vq.stats);
 		v->polling = vhost_pace_polling(&nvq->vq);
-		mutex_lock(&nvq->vq.mutex);
+		spin_lock(&n->ifname_lock);
 		strscpy(v->ifname, nvq->ifname, IFNAMSIZ);
-		mutex_unlock(&nvq->vq.mutex);
+		spin_unlock(&n->ifname_lock);
 	}
 }
 

@@ -43,14 +43,19 @@ struct vhost_net_snapshot {
 	struct vhost_net_vq_snapshot vq[LWVHOST_DIR_COUNT];
 };
 
-/* Protects the device list (vhost_net_find() and iteration). */
-extern struct mutex vhost_net_devs_lock;
-extern struct list_head vhost_net_devs;
-
 void vhost_net_register(struct vhost_net *n);
 void vhost_net_unregister(struct vhost_net *n);
-struct vhost_net *vhost_net_find(u32 id);
+/*
+ * Look a device up and take a control reference (NULL: no such device);
+ * vhost_net_get_next() finds the device with the smallest id above id.
+ * The list lock is held only for the lookup. Drop with vhost_net_put().
+ */
+struct vhost_net *vhost_net_get(u32 id);
+struct vhost_net *vhost_net_get_next(u32 id);
+void vhost_net_put(struct vhost_net *n);
+/* Never sleeps on the device's mutexes. PIDs as current's namespace sees them. */
 void vhost_net_snapshot(struct vhost_net *n, struct vhost_net_snapshot *s);
+void vhost_net_set_ifname(struct vhost_net *n, int index, const char *name);
 void vhost_net_backend_name(struct socket *sock, char *name, size_t size);
 
 /*

@@ -3,7 +3,9 @@
  * lwvhost net backend: the generic netlink family "lwvhost" (attribute tree
  * in include/uapi/linux/lwvhost.h). DEV_GET (do and dump) reports params
  * and stats, DEV_SET changes params atomically, and the "monitor" group
- * hears about devices being opened and released.
+ * hears about devices being opened and released. Everything needs
+ * CAP_NET_ADMIN in the initial user namespace (the family lives in
+ * init_net only).
  */
 #include <net/genetlink.h>
 
@@ -138,22 +140,20 @@ static int vhost_net_genl_get_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_MOD(info->extack, "device id missing");
 		return -EINVAL;
 	}
-	msg = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-
-	mutex_lock(&vhost_net_devs_lock);
-	n = vhost_net_find(nla_get_u32(info->attrs[LWVHOST_A_DEV_ID]));
+	n = vhost_net_get(nla_get_u32(info->attrs[LWVHOST_A_DEV_ID]));
 	if (!n) {
-		mutex_unlock(&vhost_net_devs_lock);
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[LWVHOST_A_DEV_ID],
 				    "no such device");
-		nlmsg_free(msg);
 		return -ENODEV;
+	}
+	msg = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg) {
+		vhost_net_put(n);
+		return -ENOMEM;
 	}
 	r = vhost_net_fill_dev(msg, n, info->snd_portid, info->snd_seq, 0,
 			       LWVHOST_CMD_DEV_GET);
-	mutex_unlock(&vhost_net_devs_lock);
+	vhost_net_put(n);
 	if (r) {
 		nlmsg_free(msg);
 		return r;
@@ -161,25 +161,26 @@ static int vhost_net_genl_get_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
-/* cb->args[0]: the last device id sent; ids only grow along the list. */
+/*
+ * cb->args[0]: the last device id sent; ids only grow along the list, so
+ * devices opened or released between two parts neither repeat nor shift.
+ */
 static int vhost_net_genl_get_dumpit(struct sk_buff *skb,
 				     struct netlink_callback *cb)
 {
 	struct vhost_net *n;
 	int r = 0;
 
-	mutex_lock(&vhost_net_devs_lock);
-	list_for_each_entry(n, &vhost_net_devs, node) {
-		if (n->id <= cb->args[0])
-			continue;
+	while ((n = vhost_net_get_next(cb->args[0]))) {
 		r = vhost_net_fill_dev(skb, n, NETLINK_CB(cb->skb).portid,
 				       cb->nlh->nlmsg_seq, NLM_F_MULTI,
 				       LWVHOST_CMD_DEV_GET);
+		if (!r)
+			cb->args[0] = n->id;
+		vhost_net_put(n);
 		if (r)
 			break;
-		cb->args[0] = n->id;
 	}
-	mutex_unlock(&vhost_net_devs_lock);
 	/* A full skb ends this part of the dump; the rest comes next call. */
 	if (r && !skb->len)
 		return r;
@@ -252,15 +253,17 @@ static int vhost_net_genl_set_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 
-	mutex_lock(&vhost_net_devs_lock);
-	n = vhost_net_find(nla_get_u32(info->attrs[LWVHOST_A_DEV_ID]));
+	n = vhost_net_get(nla_get_u32(info->attrs[LWVHOST_A_DEV_ID]));
 	if (!n) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[LWVHOST_A_DEV_ID],
 				    "no such device");
-		r = -ENODEV;
-		goto out;
+		return -ENODEV;
 	}
-	/* Hold the knobs still between reading the old values and applying. */
+	/*
+	 * Hold the knobs still between reading the old values and applying.
+	 * Only other control operations take ctl_mutex, and none of them
+	 * waits for the device, so a wedged owner cannot block us here.
+	 */
 	mutex_lock(&n->ctl_mutex);
 	nlmsg_for_each_attr(a, info->nlhdr, GENL_HDRLEN, rem) {
 		if (nla_type(a) != LWVHOST_A_DEV_VQ)
@@ -272,16 +275,17 @@ static int vhost_net_genl_set_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!r)
 		r = vhost_net_set_pace(n, mask, params, &why);
 	mutex_unlock(&n->ctl_mutex);
-out:
-	mutex_unlock(&vhost_net_devs_lock);
+	vhost_net_put(n);
 	return r;
 }
 
 static const struct genl_ops vhost_net_genl_ops[] = {
 	{
+		/* Device state is the host's business, not every user's. */
 		.cmd = LWVHOST_CMD_DEV_GET,
 		.doit = vhost_net_genl_get_doit,
 		.dumpit = vhost_net_genl_get_dumpit,
+		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = LWVHOST_CMD_DEV_SET,
@@ -291,7 +295,7 @@ static const struct genl_ops vhost_net_genl_ops[] = {
 };
 
 static const struct genl_multicast_group vhost_net_genl_mcgrps[] = {
-	{ .name = LWVHOST_GENL_MCGRP_MONITOR, },
+	{ .name = LWVHOST_GENL_MCGRP_MONITOR, .flags = GENL_MCAST_CAP_NET_ADMIN, },
 };
 
 static struct genl_family vhost_net_genl_family __ro_after_init = {
@@ -300,6 +304,12 @@ static struct genl_family vhost_net_genl_family __ro_after_init = {
 	.maxattr = LWVHOST_A_DEV_MAX,
 	.policy = vhost_net_dev_policy,
 	.module = THIS_MODULE,
+	/*
+	 * No genl_mutex around our handlers: a handler must never make the
+	 * whole of genetlink wait. Device lookups take references
+	 * (vhost_net_get()), knob updates a per-device ctl_mutex.
+	 */
+	.parallel_ops = true,
 	.ops = vhost_net_genl_ops,
 	.n_ops = ARRAY_SIZE(vhost_net_genl_ops),
 	.mcgrps = vhost_net_genl_mcgrps,

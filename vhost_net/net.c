@@ -32,8 +32,12 @@
 /* No backend features: they all concern the IOTLB, which we lack. */
 #define VHOST_NET_BACKEND_FEATURES 0ULL
 
-/* Start waiting on the vq's backend socket. Caller must hold vq->mutex. */
-int vhost_net_enable_vq(struct vhost_net *n, struct vhost_virtqueue *vq)
+/*
+ * Start waiting on the vq's backend socket; with batch > 0, wake the
+ * handler only after that many wakeups. Caller must hold vq->mutex.
+ */
+int vhost_net_enable_vq_batched(struct vhost_net *n, struct vhost_virtqueue *vq,
+				unsigned int batch)
 {
 	struct vhost_net_virtqueue *nvq =
 		container_of(vq, struct vhost_net_virtqueue, vq);
@@ -41,7 +45,14 @@ int vhost_net_enable_vq(struct vhost_net *n, struct vhost_virtqueue *vq)
 
 	if (!sock)
 		return 0;
-	return vhost_poll_start(&n->poll[nvq - n->vqs], sock->file);
+	return vhost_poll_start_batched(&n->poll[nvq - n->vqs], sock->file,
+					batch);
+}
+
+/* Start waiting on the vq's backend socket. Caller must hold vq->mutex. */
+int vhost_net_enable_vq(struct vhost_net *n, struct vhost_virtqueue *vq)
+{
+	return vhost_net_enable_vq_batched(n, vq, 0);
 }
 
 /* Stop waiting on the vq's backend socket. Caller must hold vq->mutex. */
@@ -159,7 +170,7 @@ static struct socket *vhost_net_stop_vq(struct vhost_net *n,
 	/* Timers off; a held signal is delivered by the caller's flush. */
 	vhost_pace_stop(vq);
 	vq->private_data = NULL;
-	strscpy(nvq->ifname, "-", IFNAMSIZ);
+	vhost_net_set_ifname(n, nvq - n->vqs, "-");
 	mutex_unlock(&vq->mutex);
 	return sock;
 }
@@ -285,9 +296,7 @@ static long vhost_net_set_backend(struct vhost_net *n, unsigned int index,
 		 * sock attached meanwhile.
 		 */
 		vhost_net_backend_name(sock, ifname, sizeof(ifname));
-		mutex_lock(&vq->mutex);
-		strscpy(n->vqs[index].ifname, ifname, IFNAMSIZ);
-		mutex_unlock(&vq->mutex);
+		vhost_net_set_ifname(n, index, ifname);
 	}
 
 	/* Same socket again: this drops the extra reference only. */
@@ -440,6 +449,14 @@ static long vhost_net_ioctl(struct file *f, unsigned int ioctl,
 	case VHOST_RESET_OWNER:
 		return vhost_net_reset_owner(n);
 	default:
+		/*
+		 * Unknown numbers, including VHOST_{SET,GET}_VRING_ENDIAN
+		 * (like a stock kernel built without cross-endian support:
+		 * only native-endian legacy and VERSION_1 rings exist), get
+		 * -ENOTTY before any ownership or argument check.
+		 */
+		if (!vhost_ioctl_is_known(ioctl))
+			return -ENOTTY;
 		mutex_lock(&n->dev.mutex);
 		r = vhost_dev_ioctl(&n->dev, ioctl, argp);
 		if (r == -ENOIOCTLCMD)

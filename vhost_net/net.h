@@ -6,10 +6,13 @@
 #ifndef _LWVHOST_NET_H
 #define _LWVHOST_NET_H
 
+#include <linux/completion.h>
 #include <linux/if.h>
 #include <linux/list.h>
 #include <linux/net.h>
 #include <linux/proc_fs.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
 
 #include "vhost.h"
 
@@ -29,6 +32,13 @@ enum {
 /* Used entries are published (and the guest signalled) in batches of this. */
 #define VHOST_NET_BATCH		64
 
+/*
+ * RX in poll mode: the tap's wakeups stay armed but wake the handler only
+ * every this many frames, well below tun's 500-frame queue, so a burst
+ * between two timer passes is taken early instead of dropped at the tap.
+ */
+#define VHOST_NET_RX_POLL_WAKE_BATCH	64
+
 struct vhost_net_virtqueue {
 	struct vhost_virtqueue vq;
 	/* Header bytes we add/strip (VHOST_NET_F_VIRTIO_NET_HDR). vq->mutex. */
@@ -37,7 +47,11 @@ struct vhost_net_virtqueue {
 	size_t sock_hlen;
 	/* Used entries in vq->heads not yet published. vq->mutex. */
 	unsigned int done_idx;
-	/* Backend interface name for the control surfaces ("-": none). vq->mutex. */
+	/*
+	 * Backend interface name for the control surfaces ("-": none).
+	 * Protected by the device's ifname_lock, not vq->mutex, so that
+	 * readers never wait for the owner.
+	 */
 	char ifname[IFNAMSIZ];
 };
 
@@ -61,9 +75,22 @@ struct vhost_net {
 	u32 id;
 	/* On the device list; protected by vhost_net_devs_lock. */
 	struct list_head node;
+	/*
+	 * References held by control-plane operations (vhost_net_get()),
+	 * plus one for being on the list. Release drops the list's and
+	 * waits on ctl_done for the others; operations holding one never
+	 * wait for the device's own mutexes, so that wait is short.
+	 */
+	refcount_t ctl_refs;
+	struct completion ctl_done;
 	struct proc_dir_entry *proc;
-	/* Serialises read-modify-write of the pacing knobs. */
+	/*
+	 * Serialises read-modify-write of the pacing knobs. Held only by
+	 * control operations, never while waiting for a device mutex.
+	 */
 	struct mutex ctl_mutex;
+	/* Protects vqs[].ifname. */
+	spinlock_t ifname_lock;
 };
 
 static inline struct vhost_net *vhost_net_from_vq(struct vhost_virtqueue *vq)
@@ -73,6 +100,8 @@ static inline struct vhost_net *vhost_net_from_vq(struct vhost_virtqueue *vq)
 
 /* net.c */
 int vhost_net_enable_vq(struct vhost_net *n, struct vhost_virtqueue *vq);
+int vhost_net_enable_vq_batched(struct vhost_net *n, struct vhost_virtqueue *vq,
+				unsigned int batch);
 void vhost_net_disable_vq(struct vhost_net *n, struct vhost_virtqueue *vq);
 bool vhost_net_busy_poll(struct vhost_net *n, struct vhost_virtqueue *vq,
 			 bool (*ready)(struct vhost_net *n));

@@ -2,13 +2,18 @@
 /*
  * lwvhost net backend: /proc/lwvhost/<dev-id>/.
  *
- * One file per knob and direction (<dir>_<knob>, one decimal value;
- * writing needs CAP_NET_ADMIN), "stats" and "info" (name value lines).
- * The directory's data is the device, each knob file's data its
- * descriptor. proc_remove() at release waits for handlers still running,
- * so they may use the device without further locking.
+ * One file per knob and direction (<dir>_<knob>, one decimal value),
+ * "stats" and "info" (name value lines). Opening any of them needs
+ * CAP_NET_ADMIN in the initial user namespace, and a knob write is judged
+ * on the credentials of whoever opened the file: /proc/lwvhost is in every
+ * pid namespace's procfs, and what it shows is the host's business. The
+ * directory's data is the device, each knob file's data its descriptor.
+ * proc_remove() at release waits for handlers still running, so they may
+ * use the device without further locking; none of them waits for the
+ * device's mutexes.
  */
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
@@ -33,6 +38,17 @@ vhost_net_knob_files[LWVHOST_DIR_COUNT][VHOST_NET_KNOB_COUNT] = {
 	[LWVHOST_DIR_TX] = VHOST_NET_KNOB_FILES(LWVHOST_DIR_TX),
 #undef VHOST_NET_KNOB_FILES
 };
+
+/* Only a host network administrator may look at or change a device. */
+static int vhost_net_proc_allowed(void)
+{
+	return capable(CAP_NET_ADMIN) ? 0 : -EPERM;
+}
+
+static int vhost_net_knob_open(struct inode *inode, struct file *file)
+{
+	return vhost_net_proc_allowed();
+}
 
 static ssize_t vhost_net_knob_read(struct file *file, char __user *buf,
 				   size_t count, loff_t *ppos)
@@ -59,7 +75,8 @@ static ssize_t vhost_net_knob_write(struct file *file, const char __user *buf,
 	u32 value;
 	int r;
 
-	if (!capable(CAP_NET_ADMIN))
+	/* The opener's credentials, not those of whoever holds the fd now. */
+	if (!file_ns_capable(file, &init_user_ns, CAP_NET_ADMIN))
 		return -EPERM;
 	r = kstrtou32_from_user(buf, count, 10, &value);
 	if (r)
@@ -75,6 +92,7 @@ static ssize_t vhost_net_knob_write(struct file *file, const char __user *buf,
 }
 
 static const struct proc_ops vhost_net_knob_ops = {
+	.proc_open = vhost_net_knob_open,
 	.proc_read = vhost_net_knob_read,
 	.proc_write = vhost_net_knob_write,
 	.proc_lseek = default_llseek,
@@ -133,6 +151,32 @@ static int vhost_net_info_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+static int vhost_net_stats_open(struct inode *inode, struct file *file)
+{
+	return vhost_net_proc_allowed() ?:
+	       single_open(file, vhost_net_stats_show, pde_data(inode));
+}
+
+static int vhost_net_info_open(struct inode *inode, struct file *file)
+{
+	return vhost_net_proc_allowed() ?:
+	       single_open(file, vhost_net_info_show, pde_data(inode));
+}
+
+static const struct proc_ops vhost_net_stats_ops = {
+	.proc_open = vhost_net_stats_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = single_release,
+};
+
+static const struct proc_ops vhost_net_info_ops = {
+	.proc_open = vhost_net_info_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = single_release,
+};
+
 void vhost_net_procfs_add(struct vhost_net *n)
 {
 	struct proc_dir_entry *dir;
@@ -142,7 +186,7 @@ void vhost_net_procfs_add(struct vhost_net *n)
 	if (!vhost_net_proc_root)
 		return;
 	snprintf(name, sizeof(name), "%u", n->id);
-	dir = proc_mkdir_data(name, 0555, vhost_net_proc_root, n);
+	dir = proc_mkdir_data(name, 0500, vhost_net_proc_root, n);
 	if (!dir) {
 		pr_warn_ratelimited("device %u: no procfs directory\n", n->id);
 		return;
@@ -153,12 +197,12 @@ void vhost_net_procfs_add(struct vhost_net *n)
 
 			snprintf(file, sizeof(file), "%s_%s",
 				 vhost_net_dir_names[d], vhost_net_knob_names[k]);
-			proc_create_data(file, 0644, dir, &vhost_net_knob_ops,
+			proc_create_data(file, 0600, dir, &vhost_net_knob_ops,
 					 (void *)&vhost_net_knob_files[d][k]);
 		}
 	}
-	proc_create_single_data("stats", 0444, dir, vhost_net_stats_show, n);
-	proc_create_single_data("info", 0444, dir, vhost_net_info_show, n);
+	proc_create_data("stats", 0400, dir, &vhost_net_stats_ops, n);
+	proc_create_data("info", 0400, dir, &vhost_net_info_ops, n);
 	n->proc = dir;
 }
 
@@ -170,7 +214,7 @@ void vhost_net_procfs_remove(struct vhost_net *n)
 
 int vhost_net_procfs_init(void)
 {
-	vhost_net_proc_root = proc_mkdir("lwvhost", NULL);
+	vhost_net_proc_root = proc_mkdir_mode("lwvhost", 0500, NULL);
 	return vhost_net_proc_root ? 0 : -ENOMEM;
 }
 

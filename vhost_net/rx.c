@@ -164,6 +164,12 @@ bool vhost_net_handle_rx(struct vhost_net *n)
 			/* Out of guest buffers: wait for a kick. */
 			if (unlikely(vhost_vq_enable_notify(vq))) {
 				vhost_vq_disable_notify(vq);
+				/*
+				 * The retry re-walks every buffer collected so
+				 * far: it counts towards the pass's weight.
+				 */
+				if (vhost_exceeds_weight(vq, ++pkts, total))
+					break;
 				continue;
 			}
 			break;
@@ -224,12 +230,17 @@ bool vhost_net_handle_rx(struct vhost_net *n)
 	}
 	vhost_net_flush_used(nvq);
 	/*
-	 * Sleep on the socket again only once it is drained, and only in
-	 * event mode: while polling, the timer drains it instead of the
-	 * tap's wakeups.
+	 * Sleep on the socket again only once it is drained. While polling,
+	 * the timer drains it, and the tap's wakeups only cut the interval
+	 * short when a burst would otherwise overflow the tap's queue.
 	 */
-	if (sock_empty && !vhost_pace_keep_polling(vq, found))
-		vhost_net_enable_vq(n, vq);
+	if (sock_empty) {
+		if (vhost_pace_keep_polling(vq, found))
+			vhost_net_enable_vq_batched(n, vq,
+						    VHOST_NET_RX_POLL_WAKE_BATCH);
+		else
+			vhost_net_enable_vq(n, vq);
+	}
 	vhost_pace_pass_end(vq, start, found);
 out:
 	mutex_unlock(&vq->mutex);

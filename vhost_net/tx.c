@@ -53,13 +53,21 @@ bool vhost_net_handle_tx(struct vhost_net *n)
 			if (vq->busyloop_timeout) {
 				vhost_net_flush_used(nvq);
 				if (vhost_net_busy_poll(n, vq, vhost_net_tx_ready))
-					continue;
+					goto retry;
 			}
 			if (unlikely(vhost_vq_enable_notify(vq))) {
 				vhost_vq_disable_notify(vq);
-				continue;
+				goto retry;
 			}
 			break;
+retry:
+			/*
+			 * A retry is a unit of the pass's weight too, or a
+			 * guest moving the index could keep the pass going.
+			 */
+			if (vhost_exceeds_weight(vq, ++pkts, total))
+				break;
+			continue;
 		}
 		found = true;
 		if (unlikely(in)) {

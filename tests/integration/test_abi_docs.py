@@ -382,12 +382,13 @@ def procfs_entries():
 
 def test_procfs_files_match_the_source():
     text = strip_comments(PROCFS_C.read_text())
-    assert re.search(r'\bproc_mkdir\(\s*"lwvhost"', text)
+    root_mode = re.search(r'\bproc_mkdir\w*\(\s*"lwvhost",\s*(0[0-7]+)', text).group(1)
     dir_mode = re.search(r'\bproc_mkdir_data\(\s*\w+,\s*(0[0-7]+)', text).group(1)
     by_what = procfs_entries()
     prefix = "/proc/lwvhost/<id>/"
     assert "/proc/lwvhost/<id>" in by_what, "the device directory has no entry"
     assert f"mode {dir_mode}" in by_what["/proc/lwvhost/<id>"].desc
+    assert f"itself (mode {root_mode})" in by_what["/proc/lwvhost/<id>"].desc
     documented = {w[len(prefix):] for w in by_what if w.startswith(prefix)}
     assert set(by_what) == {prefix + f for f in documented} | {"/proc/lwvhost/<id>"}
     files = procfs_files()
@@ -514,6 +515,12 @@ def test_genl_multicast_groups_match_the_source():
     for cmd in ("LWVHOST_CMD_DEV_ADD_NTF", "LWVHOST_CMD_DEV_DEL_NTF"):
         for g in groups:
             assert g in kinds["command"][cmd].desc
+    # A group only admins may join says so.
+    for g in re.findall(r"\{\s*(\.name\s*=\s*LWVHOST_GENL_MCGRP_\w+[^}]*)\}", genl):
+        name = defs[re.search(r"LWVHOST_GENL_MCGRP_\w+", g).group(0)]
+        if "GENL_MCAST_CAP_NET_ADMIN" in g:
+            assert "CAP_NET_ADMIN" in kinds["multicast group"][name].desc, \
+                f"{name}: admin-only subscription not documented"
 
 
 def genl_attr_types():
