@@ -183,6 +183,12 @@ void vhost_dev_cleanup(struct vhost_dev *dev)
 {
 	int i;
 
+	/*
+	 * First, so that no work item runs while the rest is torn down:
+	 * the control plane may queue one without dev->mutex (a knob
+	 * write) after the caller's flush; it never runs now.
+	 */
+	vhost_worker_destroy(dev);
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vhost_virtqueue *vq = dev->vqs[i];
 
@@ -204,8 +210,7 @@ void vhost_dev_cleanup(struct vhost_dev *dev)
 	dev->log_ctx = NULL;
 	vhost_umem_free(dev->umem);
 	dev->umem = NULL;
-	/* The worker may still use the mm until it has stopped. */
-	vhost_worker_destroy(dev);
+	/* The worker used the mm until it stopped, above. */
 	if (dev->mm)
 		mmput(dev->mm);
 	dev->mm = NULL;
