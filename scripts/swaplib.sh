@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Shared by scripts/swap-in and scripts/swap-out (sourced, bash).
 # $prog must be set by the caller.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Host-side plumbing shared by qtest-net and nested-guest: the tap the
 QEMU under test attaches to, `ping`, and proof that QEMU really handed its
 rings to /dev/vhost-net."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
 """Write a PC firmware image that does nothing but halt.
 
 Every byte is `hlt` (0xf4); the reset vector (16 bytes below the top,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Client side of QEMU's qtest protocol.
 
 The protocol is line based: one command per line, one reply line per

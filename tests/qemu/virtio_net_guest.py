@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """A virtio-net guest driver that lives outside the guest.
 
 The machine's CPU only executes `hlt`; this driver does the guest's work

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """PCI configuration and the two virtio-pci transports, driven over qtest.
 
 There is no firmware: the machine's BIOS image is only `hlt`, so this

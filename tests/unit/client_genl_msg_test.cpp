@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhost_client: generic netlink message encoding and decoding, with
 // messages built by libnl itself (no sockets).
 #include "client/genl_msg.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhost_client: knob tables, range checks and parameter updates.
 #include "client/device.h"
 

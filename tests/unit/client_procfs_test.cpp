@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhost_client: procfs text parsers and the procfs backend over a copy of
 // a fixture tree (tests/unit/fixtures/lwvhost/proc).
 #include "client/json.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhostctl: setting names, NAME VALUE parsing, device references.
 #include "args.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhostctl: rates between two samples and worker CPU.
 #include "rates.h"
 #include "sysinfo.h"

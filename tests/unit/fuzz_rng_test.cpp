@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // The fuzzers' seeded choices: a seed must mean the same sequence on every
 // build (reproducible failures), and boundary() must hit the edges.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Analysis and report output over crafted traces whose numbers are worked
 // out by hand (tests/unit/fixtures/trace/gen_crafted.py writes them):
 //

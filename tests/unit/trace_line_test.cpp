@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // function_graph line classification: one test per format feature, the
 // lines copied in the exact layout trace_functions_graph.c prints.
 #include "line.h"

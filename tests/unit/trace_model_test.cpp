@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Call-tree building from crafted function_graph snippets: nesting, CPUs,
 // context switches, truncation at both ends of the buffer, lost events.
 #include "model.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhost-trace over the real recordings in tracefile-samples/ (every file
 // its README lists). Counts are checked against plain substring counts of
 // the raw text, and the files of one recording (the same events printed in

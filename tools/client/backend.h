@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhost client: reading and changing devices.
 //
 // Two backends implement the same operations:

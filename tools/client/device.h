@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhost client: the plain data model of a device as the kernel reports it
 // (genetlink DEV_GET or /proc/lwvhost/<id>/), and the tables that name its
 // knobs and counters once for every surface (netlink attribute, procfs file

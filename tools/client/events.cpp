@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhost-events: print lwvhost device add/remove notifications as JSON
 // lines, from the genetlink "monitor" group. A small diagnostic built on
 // GenlMonitor (and what the VM tests use to check it).

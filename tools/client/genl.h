@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // The generic netlink backend (libnl-genl-3) and the device monitor.
 #pragma once
 

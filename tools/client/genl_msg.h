@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Encoding and decoding of lwvhost generic netlink messages with libnl's
 // message and attribute helpers. No sockets: unit tests build messages with
 // the same helpers and decode them.

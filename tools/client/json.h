@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // JSON form of the data model, shared by lwvhostctl --json and the daemon's
 // logs. Keys are the table names in device.h.
 #pragma once

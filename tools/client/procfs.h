@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // The procfs backend: /proc/lwvhost/<id>/{info,stats,<dir>_<knob>}.
 //
 // The root is injectable so tests can point it at a copy of a fixture tree.

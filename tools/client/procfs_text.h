@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Pure parsers of the text in /proc/lwvhost/<id>/ (docs/interfaces.md) and of
 // the one-value files (procfs knobs, sysfs module parameters).
 #pragma once

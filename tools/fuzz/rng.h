@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Seeded pseudo-random choices for the fuzzers: splitmix64, so a seed means
 // the same sequence with every compiler and standard library (std::
 // distributions are implementation defined).

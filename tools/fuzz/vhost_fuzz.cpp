@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // vhost-fuzz: seeded random sequences of every /dev/vhost-net ioctl (and the
 // character device's read/write/poll) with random and boundary arguments, bad
 // pointers, huge sizes, fds of the wrong type, calls out of order, from a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // The controller's decision logic: pick a device direction's poll interval
 // from what the last period measured. Pure functions of (state, sample) so
 // they are unit tested against a simulated plant (plant_sim.h); the daemon

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Nearest-rank percentiles, shared by every tool that reports p50/p99.
 #pragma once
 

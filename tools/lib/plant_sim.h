@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // A model of one vhost queue direction, used to test and compare control
 // laws (tests/unit/control_law_test.cpp) without a kernel.
 //

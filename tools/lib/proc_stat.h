@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Parsers for /proc/<pid>/task/<tid>/{stat,schedstat,comm}.
 //
 // Pure functions over text so they are unit tested with fixture files; the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // What lwvhost-trace reports about a Trace: per-function time, per worker
 // pass packet counts and durations, wakeup-to-handler latency, context
 // switches and folded stacks. Pure functions over a Trace.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // The thin I/O layer: reads a trace file (plain, or xz-compressed as the
 // samples in tracefile-samples/ are) into memory. "-" is standard input.
 #pragma once

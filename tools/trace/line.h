@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // One line of ftrace function_graph output (/sys/kernel/tracing/trace),
 // classified and split into its columns.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhost-trace: analyse ftrace function_graph output of vhost/vhost_net.
 //
 //   lwvhost-trace [--json|--csv|--csv-passes|--folded] [--top N] TRACE

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Call trees built from function_graph lines.
 //
 // Lines from all CPUs are interleaved in time order; every task has its own

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Rendering of an Analysis: human tables, CSV, JSON, folded stacks, and the
 // side-by-side comparison of two traces. Pure: strings and JSON values out.
 #pragma once

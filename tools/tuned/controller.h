@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // The part of lwvhost-tuned between measurements and decisions: per device
 // and direction, turns two successive observations into a Sample, runs the
 // control law and says which intervals to set and what to log. No I/O, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhost-tuned: the controller daemon. Every period it lists the lwvhost
 // devices (one genetlink dump, or /proc/lwvhost), samples each device's
 // vhost worker CPU time from /proc, lets the Controller (controller.h) run

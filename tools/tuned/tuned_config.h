@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhost-tuned's configuration: /etc/lwvhost/tuned.conf, INI (libinih).
 //
 //   [global]                    # keys before any section are global too
