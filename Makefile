@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # lwvhost top-level Makefile.
 #
 #   make modules [KVER=<release>]   out-of-tree vhost.ko + vhost_net.ko, one
@@ -5,6 +6,10 @@
 #   make tools                      C++ tools and unit tests (CMake, build/)
 #   make check                      unit tests + VM tests on every kernel
 #   make check-stress               long reliability run (docs/reliability.md)
+#   make debug-kernel               build the lockdep/KASAN/kmemleak 6.12 test
+#                                   kernel (cached under build/debug-kernel/)
+#   make check-debug                kernel tests on the debug kernel
+#                                   (docs/reliability.md); not in make check
 #   make check-guest                nested Linux guest over vhost-net on every
 #                                   kernel (make check runs it on 6.1 only)
 #   make demo                       install deps, build, boot the VM, swap in
@@ -31,15 +36,17 @@ LWVHOST_RELEASE := 0.1
 LWVHOST_VERSION := $(shell cat $(TOP)/.version 2>/dev/null || \
 	git -C $(TOP) describe --always --dirty 2>/dev/null || echo $(LWVHOST_RELEASE))
 
-# Default: every installed 6.1 and 6.12 header set.
+# Default: every installed 6.1 and 6.12 header set (Debian's; the debug
+# test kernel is built for explicitly, by make check-debug).
 KVERS ?= $(KVER)
 ifeq ($(strip $(KVERS)),)
-KVERS := $(sort $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/6.1.*/build /lib/modules/6.12.*/build))))
+KVERS := $(filter-out %-lwvdebug,$(sort $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/6.1.*/build /lib/modules/6.12.*/build)))))
 endif
 
 KSOURCES := Kbuild compat include vhost vhost_net
 
 .PHONY: all modules tools unit check check-unit check-guest check-vm check-stress demo style clean deps \
+	debug-kernel check-debug \
 	trace bench install uninstall dkms-install dkms-uninstall check-dkms
 
 all: modules tools
@@ -104,6 +111,14 @@ clean:
 # kernel, lwvhost then stock; figures land in build/stress/ (docs/reliability.md).
 check-stress: modules tools
 	tests/stress/run-stress $(STRESS_ARGS)
+
+# The debug test kernel (tests/vm/debug-kernel.config) and the kernel tests
+# on it: every lockdep, KASAN, UBSAN, ODEBUG or kmemleak report fails.
+debug-kernel:
+	tests/vm/build-debug-kernel 6.12
+
+check-debug: debug-kernel tools
+	tests/run-debug $(DEBUG_ARGS)
 
 # Installs what is built (it never builds as root on its own).
 PREFIX ?= /usr/local

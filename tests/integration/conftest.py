@@ -35,6 +35,13 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("kernel", kernels, scope="session")
 
 
+def timeout_scale(kernel):
+    """How much longer a VM may take: the debug kernel (KASAN, lockdep,
+    kmemleak) runs the same work several times slower under TCG."""
+    default = 4.0 if kernel.startswith("debug-") else 1.0
+    return float(os.environ.get("LWVHOST_VM_TIMEOUT_SCALE", default))
+
+
 @dataclass
 class VmResult:
     rc: int
@@ -58,6 +65,7 @@ class Vm:
     def run(self, command, timeout=300, smp=2, mem="2G", check_kernel=True):
         """Boot a VM, run `command` (a shell string) and return VmResult."""
         self._runs += 1
+        timeout = int(timeout * timeout_scale(self.kernel))
         result_dir = self._tmp / f"vm{self._runs}"
         argv = [str(RUNNER), "--kernel", self.kernel, "--timeout", str(timeout),
                 "--smp", str(smp), "--mem", mem, "--quiet",
@@ -68,7 +76,7 @@ class Vm:
         read = lambda name: (result_dir / name).read_text(errors="replace") \
             if (result_dir / name).exists() else ""
         console, dmesg = read("console"), read("dmesg")
-        complaints = find_complaints(console, dmesg)
+        complaints = find_complaints(console, dmesg, read("kmemleak"))
         if check_kernel and (complaints or proc.returncode == COMPLAINT_EXIT):
             pytest.fail("kernel complaint:\n" + "\n".join(l for _, l in complaints)
                         + "\n--- console tail ---\n" + console[-4000:])

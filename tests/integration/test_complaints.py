@@ -1,6 +1,6 @@
 """The kernel-complaint scanner (pure; runs on the host, no VM)."""
 
-from complaints import boot_fault_before_command, find_complaints
+from complaints import boot_fault_before_command, find_complaints, kmemleak_reports
 
 
 def test_kernel_lines_with_each_complaint_are_found():
@@ -44,3 +44,39 @@ def test_a_fault_after_the_command_started_is_never_retried():
 def test_a_clean_boot_is_not_a_boot_fault():
     assert not boot_fault_before_command("[ 0.5] mtrr: inconsistent",
                                          command_started=False)
+
+
+def test_debug_kernel_reports_are_complaints():
+    console = "\n".join([
+        "[    7.000000] BUG: KASAN: slab-out-of-bounds in vhost_vq_get_desc+0x1/0x2",
+        "[    8.000000] UBSAN: array-index-out-of-bounds in vhost/vring.c:10:5",
+        "[    9.000000] ODEBUG: free active (active state 0) object: 00000000 object type: hrtimer",
+        "[   10.000000] list_add corruption. prev->next should be next (ffff), but was 0",
+        "[   11.000000] kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)",
+        "[   12.000000] WARNING: suspicious RCU usage",
+        "[   13.000000] BUG: sleeping function called from invalid context at mm/slab.c:1",
+    ])
+    assert len(find_complaints(console)) == 7
+
+
+def test_debug_kernel_banners_are_not_complaints():
+    console = "\n".join([
+        "[    2.026041] Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar",
+        "[    2.028253] ... MAX_LOCKDEP_KEYS:        8192",
+        "[    1.784091] rcu: 	RCU lockdep checking is enabled.",
+        "[  102.586314] kmemleak: Kernel memory leak detector initialized (mem pool available: 14710)",
+        "[  102.600000] kmemleak: Automatic memory scanning thread started",
+    ])
+    assert find_complaints(console) == []
+
+
+def test_kmemleak_report_lines_are_complaints():
+    report = "\n".join([
+        "unreferenced object 0xffff888012345678 (size 64):",
+        "  comm \"python3\", pid 123, jiffies 4294937296",
+        "  backtrace (crc 0):",
+        "unreferenced object 0xffff888012345000 (size 128):",
+    ])
+    assert len(kmemleak_reports(report)) == 2
+    assert find_complaints("", "", report) == kmemleak_reports(report)
+    assert kmemleak_reports("") == []

@@ -17,11 +17,25 @@ _PATTERNS = [
     re.compile(r"\bOops\b"),
     re.compile(r"general protection fault"),
     re.compile(r"Kernel panic"),
+    # lockdep's reports (the debug kernel's start-up banner also names
+    # lockdep, so the word alone is not a complaint).
     re.compile(r"possible circular locking|possible recursive locking|"
-               r"inconsistent lock state|lockdep", re.IGNORECASE),
+               r"inconsistent lock state|lock held when returning|"
+               r"bad unlock balance|held lock freed|lockdep is turned off",
+               re.IGNORECASE),
     re.compile(r"hung task|blocked for more than \d+ seconds"),
     re.compile(r"soft lockup|hard LOCKUP"),
-    re.compile(r"\b(?:UBSAN|KASAN|kmemleak):"),
+    re.compile(r"\b(?:UBSAN|KASAN):"),
+    # kmemleak found leaks, or gave up (then it could no longer find any).
+    re.compile(r"kmemleak: \d+ new suspected memory leak|"
+               r"kmemleak: .*(?:disabled|[Cc]annot|failed)|"
+               r"memory leak detector disabled"),
+    # The debug kernel's checkers (tests/vm/debug-kernel.config): most
+    # reports start with BUG: or WARNING:, these do not.
+    re.compile(r"\bODEBUG:"),
+    re.compile(r"list_(?:add|del) corruption"),
+    re.compile(r"suspicious RCU usage"),
+    re.compile(r"unreferenced object 0x"),
 ]
 
 
@@ -30,9 +44,16 @@ def complaint_in(message):
     return any(p.search(message) for p in _PATTERNS)
 
 
-def find_complaints(console, dmesg=""):
+def kmemleak_reports(text):
+    """[(source, line)] for each leak in /sys/kernel/debug/kmemleak's text."""
+    return [("kmemleak", line.strip()) for line in text.splitlines()
+            if line.startswith("unreferenced object")]
+
+
+def find_complaints(console, dmesg="", kmemleak=""):
     """Return [(source, line)] for every complaint, console first; a message
-    seen on the console is not repeated from dmesg."""
+    seen on the console is not repeated from dmesg. kmemleak is the text of
+    the debug kernel's leak report after the command, if any."""
     found, seen = [], set()
     for source, text in (("console", console), ("dmesg", dmesg)):
         for line in text.splitlines():
@@ -40,7 +61,7 @@ def find_complaints(console, dmesg=""):
             if m and complaint_in(m.group(1)) and line.strip() not in seen:
                 seen.add(line.strip())
                 found.append((source, line.strip()))
-    return found
+    return found + kmemleak_reports(kmemleak)
 
 
 def boot_fault_before_command(console, command_started):

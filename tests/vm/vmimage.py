@@ -48,8 +48,29 @@ def _version_key(rel):
     return [int(x) if x.isdigit() else x for x in re.split(r"[.\-+]", rel)]
 
 
+DEBUG_PREFIX = "debug-"
+
+
+def debug_build_dir(series):
+    """Where tests/vm/build-debug-kernel leaves the debug kernel of series."""
+    return HERE.parents[1] / "build" / "debug-kernel" / series
+
+
 def resolve_kernel(spec):
-    """'6.1' -> newest installed 6.1.x release; an exact release passes."""
+    """'6.1' -> newest installed 6.1.x release; 'debug-6.12' -> the release
+    of the debug kernel built by tests/vm/build-debug-kernel; an exact
+    release passes."""
+    if spec.startswith(DEBUG_PREFIX):
+        d = debug_build_dir(spec[len(DEBUG_PREFIX):])
+        rel = d / "release"
+        if not rel.exists() or not (d / "obj" / "vmlinux").exists():
+            raise KernelNotFound(f"no debug kernel built for '{spec}' "
+                                 "(run make debug-kernel)")
+        release = rel.read_text().strip()
+        if not os.path.isdir(f"/lib/modules/{release}"):
+            raise KernelNotFound(f"debug kernel {release} is built but its modules are "
+                                 "not installed (run make debug-kernel)")
+        return release
     rels = installed_releases()
     if spec in rels:
         return spec
@@ -161,7 +182,17 @@ chmod 755 /sbin/modprobe
 echo /sbin/modprobe > /proc/sys/kernel/modprobe
 
 res=$R/mnt/lwvhost-result
+# Debug kernels: kmemleak judges only what the command leaks. Scan and
+# forget what boot left, then scan again after the command (objects
+# younger than 5 s are not reported, hence the wait).
+leaks=$R/sys/kernel/debug/kmemleak
+[ -w $leaks ] && { echo scan > $leaks; echo clear > $leaks; }
 chroot $R /bin/sh -c 'sh /mnt/lwvhost-result/cmd.sh; echo $? > /mnt/lwvhost-result/status' 2>&1 | tee $res/output
+if [ -w $leaks ]; then
+	sleep 5
+	echo scan > $leaks
+	cat $leaks > $res/kmemleak
+fi
 dmesg > $res/dmesg
 sync
 umount $res
@@ -203,19 +234,29 @@ def build_initramfs(release, out):
                            input=files.encode(), stdout=f, check=True)
 
 
+def _debug_vmlinux(release):
+    """The uncompressed vmlinux of a debug kernel build, or None."""
+    build = Path(f"/lib/modules/{release}/build")
+    vmlinux = build / "vmlinux"
+    return vmlinux if vmlinux.exists() and (build / ".config").exists() \
+        and "lwvdebug" in release else None
+
+
 def ensure_image(release, cache_root):
     """Return the cached image for release, rebuilding what is stale."""
-    bzimage = Path(f"/boot/vmlinuz-{release}")
-    st = bzimage.stat()
+    debug = _debug_vmlinux(release)
+    source = debug or Path(f"/boot/vmlinuz-{release}")
+    st = source.stat()
     key = f"{st.st_size}:{int(st.st_mtime)}:{_builder_hash()}"
     d = Path(cache_root) / release
     d.mkdir(parents=True, exist_ok=True)
     stamp = d / "stamp"
-    image = Image(release, d / "vmlinux", d / "initramfs.cpio")
+    image = Image(release, debug or d / "vmlinux", d / "initramfs.cpio")
     if stamp.exists() and stamp.read_text() == key and image.vmlinux.exists() \
             and image.initramfs.exists():
         return image
-    extract_vmlinux(bzimage, image.vmlinux)
+    if not debug:
+        extract_vmlinux(source, image.vmlinux)
     build_initramfs(release, image.initramfs)
     stamp.write_text(key)
     return image
