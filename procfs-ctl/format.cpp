@@ -2,6 +2,7 @@
 
 #include "client/json.h"
 
+#include <cerrno>
 #include <cstdio>
 
 namespace lwvhost::ctl {
@@ -295,6 +296,15 @@ std::string render_defaults(const Defaults &d)
 nlohmann::json defaults_json(const Defaults &d)
 {
 	return {{"rx", client::to_json(d[0])}, {"tx", client::to_json(d[1])}};
+}
+
+std::string device_error_text(const client::Error &e)
+{
+	// Every device read and write needs CAP_NET_ADMIN in the initial user
+	// namespace; errno text alone does not say so.
+	if (e.code == EPERM || e.code == EACCES)
+		return e.message + " (needs CAP_NET_ADMIN)";
+	return e.message;
 }
 
 }  // namespace lwvhost::ctl

@@ -4,6 +4,7 @@
 
 #include "rates.h"
 
+#include "client/backend.h"
 #include "client/device.h"
 
 #include <nlohmann/json.hpp>
@@ -56,5 +57,10 @@ nlohmann::json defaults_json(const Defaults &d);
 
 // Numbers for humans: rates with one decimal below 100, none above.
 std::string fmt_rate(double v);
+
+// The one line for a failed read or change of devices: the kernel's (or
+// the file's) message, and when the kernel refused the caller (EPERM from
+// genetlink or procfs, EACCES from /proc/lwvhost's modes) what it lacks.
+std::string device_error_text(const client::Error &e);
 
 }  // namespace lwvhost::ctl

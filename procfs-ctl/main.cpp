@@ -5,7 +5,8 @@
 //   lwvhostctl set DEV NAME VALUE [NAME VALUE]...
 //   lwvhostctl defaults [set NAME VALUE...] | dump [--header]
 //
-// Exit status: 0 ok, 1 refused or failed (kernel message), 2 usage error.
+// Exit status: 0 ok, 1 refused or failed (kernel message; a refusal for want
+// of CAP_NET_ADMIN says so), 2 usage error.
 // See lwvhostctl.8.
 #include "args.h"
 #include "format.h"
@@ -71,7 +72,7 @@ std::unique_ptr<Backend> open(const Options &o)
 	if (!notice.empty())
 		std::cerr << kProg << ": " << notice << "\n";
 	if (!b)
-		throw Failure{err.message};
+		throw Failure{device_error_text(err)};
 	return b;
 }
 
@@ -80,7 +81,7 @@ std::vector<client::Device> list_devices(Backend &b)
 	Error err;
 	auto devs = b.list(&err);
 	if (!devs)
-		throw Failure{err.message};
+		throw Failure{device_error_text(err)};
 	return *devs;
 }
 
@@ -104,7 +105,7 @@ client::Device get_device(Backend &b, uint32_t id)
 	Error err;
 	auto d = b.get(id, &err);
 	if (!d)
-		throw Failure{err.message};
+		throw Failure{device_error_text(err)};
 	return *d;
 }
 
@@ -246,7 +247,7 @@ int cmd_set(const Options &o)
 	uint32_t id = device_id(*b, o.dev);
 	Error e;
 	if (!b->set(id, *u, &e))
-		throw Failure{e.message};
+		throw Failure{device_error_text(e)};
 	return 0;
 }
 

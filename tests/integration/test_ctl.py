@@ -3,7 +3,7 @@
 One VM boot per kernel runs tests/integration/guest/ctl_session.sh: two vnet
 processes open devices (A with traffic until killed at the end, B briefly), and the session
 drives lwvhostctl through list/show/set/stats/top/dump/defaults over generic
-netlink and procfs, refused and unprivileged writes, usage errors, the real
+netlink and procfs, refused and unprivileged writes and reads, usage errors, the real
 procfs fallback (a network namespace without the family), and the monitor
 group's add/remove events (lwvhost-events). The tests assert on its output.
 """
@@ -183,10 +183,20 @@ def test_refused_writes_exit_1_with_kernel_message_and_keep_values(vm):
 def test_unprivileged_writes_refused(vm):
     s = session(vm)
     msg = one_line_error(s, "set_unpriv", 1)
-    assert msg == "lwvhostctl: Operation not permitted", msg
+    assert msg == "lwvhostctl: Operation not permitted (needs CAP_NET_ADMIN)", msg
     msg = one_line_error(s, "set_unpriv_procfs", 1)
-    assert msg.endswith("/tx_coalesce_usecs: Operation not permitted"), msg
+    assert msg.endswith("/tx_coalesce_usecs: Operation not permitted (needs CAP_NET_ADMIN)"), msg
     assert s["after_unpriv"][:2] == (0, "0\n")
+
+
+@pytest.mark.parametrize("name", ["list_nobody", "list_nobody_procfs", "show_nobody_procfs",
+                                  "set_nobody_procfs", "show_nocap", "show_nocap_procfs",
+                                  "stats_nocap", "dump_nocap_procfs"])
+def test_unprivileged_reads_refused_in_one_line(vm, name):
+    """Reading devices needs CAP_NET_ADMIN: the kernel refuses (EPERM, or
+    EACCES from /proc/lwvhost's modes) and lwvhostctl says what is missing."""
+    msg = one_line_error(session(vm), name, 1)
+    assert "needs CAP_NET_ADMIN" in msg, msg
 
 
 def test_usage_errors_exit_2_with_one_line(vm):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhostctl: output formats (list, show, stats, dump, top, defaults) and
 // the sysfs defaults reader/writer over a temporary directory.
 #include "format.h"
@@ -5,6 +6,7 @@
 
 #include "client/procfs.h"
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -155,6 +157,29 @@ TEST(FmtRate, DecimalsBelowHundred)
 	EXPECT_EQ(fmt_rate(99.94), "99.9");
 	EXPECT_EQ(fmt_rate(100.4), "100");
 	EXPECT_EQ(fmt_rate(123456.7), "123457");
+}
+
+TEST(DeviceErrorText, KernelRefusalNamesTheMissingCapability)
+{
+	using lwvhost::client::Error;
+	// Genetlink DEV_GET/DEV_SET without CAP_NET_ADMIN: EPERM, no extack.
+	EXPECT_EQ(device_error_text(Error{EPERM, "Operation not permitted"}),
+		  "Operation not permitted (needs CAP_NET_ADMIN)");
+	// procfs: EPERM at open as root without the capability, EACCES from
+	// the 0500/0600/0400 modes for any other user.
+	EXPECT_EQ(device_error_text(Error{EPERM, "/proc/lwvhost/3/info: Operation not permitted"}),
+		  "/proc/lwvhost/3/info: Operation not permitted (needs CAP_NET_ADMIN)");
+	EXPECT_EQ(device_error_text(Error{EACCES, "/proc/lwvhost: Permission denied"}),
+		  "/proc/lwvhost: Permission denied (needs CAP_NET_ADMIN)");
+}
+
+TEST(DeviceErrorText, OtherFailuresAreTheMessageAlone)
+{
+	using lwvhost::client::Error;
+	EXPECT_EQ(device_error_text(Error{EINVAL, "poll_interval_us out of range (0-10000)"}),
+		  "poll_interval_us out of range (0-10000)");
+	EXPECT_EQ(device_error_text(Error{ENOENT, "no device 999999"}), "no device 999999");
+	EXPECT_EQ(device_error_text(Error{}), "");
 }
 
 class ParamDir : public ::testing::Test {

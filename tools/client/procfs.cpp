@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 #include "client/procfs.h"
 
 #include "client/procfs_text.h"
@@ -150,8 +151,14 @@ bool ProcfsBackend::set(uint32_t id, const ParamUpdate &u, Error *err)
 {
 	std::string dir = dev_dir(id);
 	struct stat st;
-	if (::stat(dir.c_str(), &st) != 0)
+	if (::stat(dir.c_str(), &st) != 0) {
+		int e = errno;
+		// EACCES: /proc/lwvhost is closed to the caller, which is not
+		// the same as the device missing.
+		if (e != ENOENT)
+			return err->set(e, dir + ": " + std::strerror(e));
 		return err->set(ENOENT, "no device " + std::to_string(id));
+	}
 	std::vector<std::string> done;
 	for (Dir d : kDirs)
 		for (const auto &k : knobs()) {

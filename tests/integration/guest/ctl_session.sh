@@ -95,6 +95,18 @@ run after_bad $C --json show "$A"
 run set_unpriv setpriv --bounding-set=-net_admin $C set "$A" tx-usecs 7
 run set_unpriv_procfs setpriv --bounding-set=-net_admin $C --procfs set "$A" tx-usecs 7
 run after_unpriv cat "/proc/lwvhost/$A/tx_coalesce_usecs"
+# Reads need CAP_NET_ADMIN too: the kernel refuses, lwvhostctl says what is
+# missing in one line.
+NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
+NOCAP="setpriv --bounding-set=-net_admin"
+run list_nobody $NOBODY $C list
+run list_nobody_procfs $NOBODY $C --procfs list
+run show_nobody_procfs $NOBODY $C --procfs show "$A"
+run set_nobody_procfs $NOBODY $C --procfs set "$A" tx-usecs 7
+run show_nocap $NOCAP $C show "$A"
+run show_nocap_procfs $NOCAP $C --procfs show "$A"
+run stats_nocap $NOCAP $C --json stats "$A"
+run dump_nocap_procfs $NOCAP $C --procfs dump
 run show_missing $C show 999999
 run set_missing $C set 999999 tx-usecs 1
 

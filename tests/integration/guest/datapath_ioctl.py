@@ -16,10 +16,34 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhostlib import *  # noqa: E402,F401,F403
+from vhostlib import _io, _ior, _iow  # noqa: E402
 
 impl = sys.argv[1] if len(sys.argv) > 1 else "lwvhost"
 ours = impl == "lwvhost"
 check = Checker()
+
+
+# ioctl numbers lwvhost does not implement: the fork-from-owner pair of
+# newer stock kernels and an unused number. They get ENOTTY whoever asks and
+# whatever the device's state, before any ownership or argument check.
+UNKNOWN_IOCTLS = {
+    "SET_FORK_FROM_OWNER": (_iow(0x84, 1), bytes([1])),  # _IOW(VHOST, 0x84, __u8)
+    "GET_FORK_FROM_OWNER": (_ior(0x85, 1), bytearray(1)),  # _IOR(VHOST, 0x85, __u8)
+    "_IO(VHOST, 0x7f)": (_io(0x7F), 0),
+}
+
+
+def check_unknown_ioctls(fd, when, caller=lambda fn: fn()):
+    """Each unknown ioctl on fd, issued through caller, gives ENOTTY on
+    lwvhost; stock's answers are recorded only (it checks the owner first
+    and may know the fork-from-owner pair)."""
+    for name, (req, arg) in UNKNOWN_IOCTLS.items():
+        got = caller(lambda: ioctl(fd, req, arg))
+        if ours:
+            check(f"{name} {when}: ENOTTY", got == errno.ENOTTY,
+                  errno.errorcode.get(got, str(got)))
+        else:
+            print(f"info stock: {name} {when} -> {errno.errorcode.get(got, got)}")
 
 
 def get64(fd, req):
@@ -91,11 +115,13 @@ check("SET_BACKEND_FEATURES 0 accepted", ioctl(fd, SET_BACKEND_FEATURES, u64(0))
 check("SET_FEATURES with an unknown bit refused",
       ioctl(fd, SET_FEATURES, u64(1 << F_RING_PACKED)) == errno.EOPNOTSUPP)
 
+check_unknown_ioctls(fd, "before SET_OWNER")
 check("SET_MEM_TABLE before owner: EPERM", ioctl(fd, SET_MEM_TABLE, mem.table()) == errno.EPERM)
 check("SET_VRING_NUM before owner: EPERM",
       ioctl(fd, SET_VRING_NUM, state(0, 256)) == errno.EPERM)
 check("SET_OWNER", ioctl(fd, SET_OWNER) == 0)
 check("second SET_OWNER: EBUSY", ioctl(fd, SET_OWNER) == errno.EBUSY)
+check_unknown_ioctls(fd, "by the owner")
 workers = worker_threads(os.getpid())
 check("one worker named vhost-<owner pid>", len(workers) == 1, str(workers))
 check("SET_FEATURES by owner", ioctl(fd, SET_FEATURES, u64(1 << F_VERSION_1)) == 0)
@@ -187,6 +213,7 @@ check("child SET_VRING_NUM: EPERM",
 check("child NET_SET_BACKEND: EPERM",
       in_child(lambda: ioctl(fd, NET_SET_BACKEND, vfile(0, -1))) == errno.EPERM)
 check("child RESET_OWNER: EPERM", in_child(lambda: ioctl(fd, RESET_OWNER)) == errno.EPERM)
+check_unknown_ioctls(fd, "by a non-owner", in_child)
 
 # Reset owner: device back to fresh, any process may own it.
 check("RESET_OWNER", ioctl(fd, RESET_OWNER) == 0)

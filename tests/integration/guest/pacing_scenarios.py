@@ -356,7 +356,8 @@ def interfaces():
     out["invalid"] = {"errors": errors, "extack": extack, "before": before,
                       "after": procfs_knobs(), "sysfs_after": sysfs_knobs()}
 
-    # Without CAP_NET_ADMIN (still uid 0): procfs and genetlink writes refused.
+    # Without CAP_NET_ADMIN (still uid 0): procfs and genetlink refuse reads and
+    # writes alike.
     here = os.path.dirname(os.path.abspath(__file__))
     unpriv = subprocess.run(
         ["capsh", "--drop=cap_net_admin", "--", "-c",
