@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 #include "args.h"
 
 #include "client/procfs_text.h"

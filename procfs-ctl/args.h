@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhostctl: the setting names (in the style of `ethtool -C`) and the pure
 // parsing of command arguments. One table feeds parsing, help text, the man
 // page's list and bash completion (`lwvhostctl --list-settings`).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhostctl: output of every command, as pure functions of the data (human
 // tables, the stable tab-separated dump, JSON).
 #pragma once

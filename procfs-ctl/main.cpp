@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhostctl: inspect and tune lwvhost devices.
 //
 //   lwvhostctl [--json] [--procfs] [list]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhostctl: rates from two successive samples of the counters (pure).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // lwvhostctl: thin readers of the system around the devices (module
 // parameters in sysfs, the worker's CPU time in procfs). Roots are
 // injectable for tests.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The vhost-net backends the data-path tests run against, and the command
 that makes each one the module behind /dev/vhost-net inside the VM."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """pytest plumbing for tests that run inside the test VM.
 
 Tests run on the host; each `vm.run(...)` boots one VM (tests/vm/run), runs a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """docs/ABI/testing/ matches the sources (host-side, no VM).
 
 Parses the Documentation/ABI-style files and checks them against what the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The kernel-complaint scanner (pure; runs on the host, no VM)."""
 
 from complaints import boot_fault_before_command, find_complaints, kmemleak_reports

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """lwvhostctl against real lwvhost devices in the test VM, on every kernel.
 
 One VM boot per kernel runs tests/integration/guest/ctl_session.sh: two vnet

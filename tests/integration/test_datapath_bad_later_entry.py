@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Good buffers followed by a malformed avail entry: the buffers the backend
 already used must be published in the used ring before the error stops the
 ring (tests/integration/guest/bad_later_entry.py). Stock does this.

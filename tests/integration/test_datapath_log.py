@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """datapath_log.py inside the VM, against stock vhost_net and then lwvhost."""
 
 G = "tests/integration/guest"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """datapath_macvtap.py inside the VM: a macvtap fd as the backend, against
 stock vhost_net and then lwvhost."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """lwvhost unloads after the last close, reloads, and survives its owner
 being killed mid-flood; stock loads again afterwards."""
 

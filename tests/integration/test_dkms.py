@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """DKMS and the installed module paths.
 
 - dkms.conf agrees with the Makefile and covers exactly the supported series.

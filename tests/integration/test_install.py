@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """make install / make uninstall into a DESTDIR (host-side, no VM): what is
 built lands where the operator expects, and uninstall leaves the tree as it
 found it. Also: every man page documents every option its tool's --help

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The modules load in place of stock, serve the owner rules, and unload
 leaving stock loadable again, on every kernel."""
 

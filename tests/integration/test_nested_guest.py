@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Real Linux guest over vhost-net: a nested TCG guest inside the test VM.
 
 The test VM boots its own kernel again as a nested guest (tiny initramfs

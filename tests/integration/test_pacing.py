@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Pacing (poll intervals, idle fallback, coalescing) and its control
 surfaces, with vnet as the guest, on both kernels.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Real QEMU as the vhost-net client, with the guest driver played over qtest.
 
 Inside the test VM, Debian's QEMU 7.2 runs a machine whose CPU only halts

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Reliability and security, short version (make check): the scenarios of
 tests/integration/guest/reliability.py at --scale short, against stock
 vhost_net and against lwvhost, on each kernel. The long version is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Kernel sources are checkpatch clean (host-side, no VM)."""
 
 import subprocess

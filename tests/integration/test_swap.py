@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """scripts/swap-in and scripts/swap-out inside the VM: stock -> lwvhost ->
 stock, module parameters passed through, and refusal (naming the process)
 while /dev/vhost-net is open, on every kernel."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """lwvhost-trace and tools/trace/record.
 
 Host side: the CLI's exit codes and outputs on the crafted fixtures.

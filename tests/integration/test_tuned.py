@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """lwvhost-tuned against real devices in the test VM, on both kernels.
 
 One VM per kernel loads lwvhost and runs the same stepped vnet TX load

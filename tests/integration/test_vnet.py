@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """vnet, the user-space virtio-net driver, against a vhost-net backend in the
 test VM: every mode and feature combination moves clean traffic, the vhost
 worker's CPU time is measured and grows with the load, and errors exit with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Recognise kernel complaints in a console log or dmesg.
 
 Any match fails a VM test: the project's rule is that a WARNING, BUG, Oops,

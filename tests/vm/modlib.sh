@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Shared by load-stock and load-lwvhost (sourced, POSIX sh).
 
 loaded() { [ -d "/sys/module/$1" ]; }

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Build and cache what the test VM boots: an uncompressed vmlinux (QEMU boots
 it directly through PVH, twice as fast as the bzImage) and a tiny initramfs
 with busybox, the 9p modules and an init that chroots into the host's root.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // The Internet checksum (RFC 1071): one's complement sum of 16-bit words.
 #pragma once
 

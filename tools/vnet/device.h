@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // The virtio-net device as a guest + QEMU would set it up over
 // /dev/vhost-net: guest memory, feature negotiation, memory table, two split
 // virtqueues (0 = RX, 1 = TX) with kick/call/err eventfds, a tap backend, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Traffic over a Device: tx (guest->host flood), rx (host->guest flood), rr
 // (request/response through a host UDP echo). Every payload is checked; kicks,
 // interrupts and the vhost worker's CPU time are counted.

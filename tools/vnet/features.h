@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Feature negotiation between vnet (the driver) and a vhost-net backend.
 //
 // Pure: negotiate() takes what the command line asked for and what

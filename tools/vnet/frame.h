@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Ethernet / IPv4 / UDP frames: build with correct checksums, parse and
 // validate. Pure.
 #pragma once

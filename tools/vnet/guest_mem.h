@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // "Guest memory": host memory presented to vhost as guest-physical regions.
 //
 // Regions sit at guest-physical addresses unrelated to their host addresses,

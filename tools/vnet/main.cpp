@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // vnet: a user-space virtio-net driver over /dev/vhost-net, used as the
 // project's correctness oracle and load generator.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // The host side of the link: a private network namespace, the tap, its
 // address and a static neighbour for the guest, and the host UDP socket.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Self-checking UDP payloads and the per-direction sequence checker. Pure.
 //
 // Layout (little-endian):

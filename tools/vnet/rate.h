@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Offered load that changes over time: `--rate-schedule 2000:3,20000:4`
 // sends 2000 frames/s for 3 s, then 20000 frames/s for 4 s. Pure maths,
 // unit tested (tests/unit/vnet_rate_test.cpp).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Output of a run: JSON (stable keys, for scripts) and a short human form.
 #pragma once
 

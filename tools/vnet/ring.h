@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Split virtqueues, driver side: layout maths (pure) and a Virtqueue that
 // adds buffers, publishes them, decides whether to kick, reaps used entries
 // and manages interrupt suppression — the part of a guest's virtio_ring that

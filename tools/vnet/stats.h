@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Latency percentiles (pure) and vhost worker CPU sampling.
 #pragma once
 

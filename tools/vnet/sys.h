@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Thin system-call helpers: owned fds, errors that name the failing call,
 // eventfds, a monotonic clock and the busy-wait used to model VM exits.
 #pragma once

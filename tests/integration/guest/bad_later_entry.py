@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
 """Inside the VM: an RX ring with good buffers at avail entries 0..k-1 and an
 out-of-range head at entry k, and k (or k+1) frames arriving. The frames
 must fill the good buffers and be published in the used ring (stock does)

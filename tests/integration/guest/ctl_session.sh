@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # lwvhostctl (and the client library's monitor) against real lwvhost devices
 # created by vnet. Prints one marked section per command; test_ctl.py
 # asserts on them:

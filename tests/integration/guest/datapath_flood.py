@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
 """Inside the VM: keep TX and RX busy through /dev/vhost-net until killed.
 
 Prints "flooding" once traffic flows. Used to check that killing the owner

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
 """Inside the VM: ioctl-level behaviour of /dev/vhost-net.
 
 Usage: datapath_ioctl.py stock|lwvhost

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
 """Inside the VM: dirty logging for live migration.
 
 VHOST_F_LOG_ALL with a log bitmap and VHOST_VRING_F_LOG on both rings:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
 """Inside the VM: a macvtap, not a tap, as the VHOST_NET_SET_BACKEND fd.
 
 A veth pair mvl0/mvp0 with a bridge-mode macvtap mvt0 on mvl0. The macvtap's

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
 """Inside the VM: malformed rings must stop the ring with the err eventfd
 signalled, never use a buffer, never read outside the memory table, never
 hang. Each case uses a fresh device; the VM runner fails the test on any

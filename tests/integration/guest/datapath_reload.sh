@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Inside the VM: lwvhost unloads only once every fd is closed, reloads, and
 # survives its owner being SIGKILLed mid-flood (6.12: the worker is a thread
 # of the owner and dies with it).

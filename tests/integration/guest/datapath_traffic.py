@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
 """Inside the VM: frames through /dev/vhost-net and a tap, both directions.
 
 Every payload is checked byte for byte; every check prints one ok/FAIL line.

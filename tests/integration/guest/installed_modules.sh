@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Inside the VM: boot-time view of a host where `make dkms-install` ran.
 #   installed_modules.sh LAYER
 # LAYER is what DKMS and depmod wrote into /lib/modules/<release> on the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """A minimal client of the lwvhost generic netlink family, written from the
 netlink wire format (no libnl), so the tests check the kernel's family
 independently of lwvhostctl. Runs inside the test VM.

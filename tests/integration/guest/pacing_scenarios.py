@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 """Pacing scenarios, run inside the test VM from the project root. Each
 prints one line `PACING_<NAME> {json}` with the raw measurements; the
 assertions live in tests/integration/test_pacing.py.

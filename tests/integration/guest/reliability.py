@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
 """Inside the VM: reliability and security scenarios against one vhost_net
 (stock or lwvhost), each followed by a leak check.
 

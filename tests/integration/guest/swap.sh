@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Inside the VM: scripts/swap-in / swap-out between stock and lwvhost, and
 # their refusals. Prints "STEP name rc=N state=lwvhost|stock|none" lines and
 # a few "SAW ..." facts for the test to check.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
 """Inside the VM: the owner rules of /dev/vhost-net.
 
 Opens the device, checks its major/minor, becomes the owner, then forks: the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Inside the VM: a small user-space virtio-net driver for /dev/vhost-net.
 
 Just enough to drive the data path from Python: an anonymous mapping plays
