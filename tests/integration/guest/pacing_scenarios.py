@@ -18,6 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lwvhost_genl import Genl, GenlError  # noqa: E402
+from vhostlib import read_kv  # noqa: E402
 
 VNET = "build/bin/vnet"
 PARAMS = "/sys/module/vhost_net/parameters"
@@ -73,15 +74,6 @@ def summary(doc):
 
 def dev_ids():
     return sorted(int(os.path.basename(p)) for p in glob.glob("/proc/lwvhost/[0-9]*"))
-
-
-def read_kv(path):
-    out = {}
-    with open(path) as f:
-        for line in f:
-            k, v = line.split()
-            out[k] = int(v) if v.lstrip("-").isdigit() else v
-    return out
 
 
 def wait_for_device(timeout=20):

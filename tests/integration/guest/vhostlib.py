@@ -468,3 +468,13 @@ class NetDev:
     def close(self):
         os.close(self.fd)
         self.tap.close()
+
+
+def read_kv(path):
+    """A /proc/lwvhost/<id>/{stats,info} file as a dict (numbers as int)."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            k, v = line.split()
+            out[k] = int(v) if v.lstrip("-").isdigit() else v
+    return out
