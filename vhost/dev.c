@@ -110,15 +110,6 @@ static int vhost_dev_alloc_scratch(struct vhost_dev *dev)
 	return 0;
 }
 
-/* Publish (or, with NULL, forget) the owner's pid for the reports. */
-static void vhost_dev_set_owner_pid(struct vhost_dev *dev, struct pid *pid)
-{
-	spin_lock(&dev->ids_lock);
-	swap(dev->owner_pid, pid);
-	spin_unlock(&dev->ids_lock);
-	put_pid(pid);
-}
-
 /*
  * VHOST_SET_OWNER: bind the device to the caller's address space and start
  * its worker. Caller must hold dev->mutex.
@@ -136,7 +127,8 @@ long vhost_dev_set_owner(struct vhost_dev *dev)
 	if (!mm)
 		return -EINVAL;
 	dev->mm = mm;
-	vhost_dev_set_owner_pid(dev, get_task_pid(current, PIDTYPE_TGID));
+	vhost_dev_set_pid(dev, &dev->owner_pid,
+			  get_task_pid(current, PIDTYPE_TGID));
 
 	r = vhost_dev_alloc_scratch(dev);
 	if (r)
@@ -150,7 +142,7 @@ err_scratch:
 	vhost_dev_free_scratch(dev);
 err:
 	dev->mm = NULL;
-	vhost_dev_set_owner_pid(dev, NULL);
+	vhost_dev_set_pid(dev, &dev->owner_pid, NULL);
 	mmput(mm);
 	return r;
 }
@@ -214,7 +206,7 @@ void vhost_dev_cleanup(struct vhost_dev *dev)
 	if (dev->mm)
 		mmput(dev->mm);
 	dev->mm = NULL;
-	vhost_dev_set_owner_pid(dev, NULL);
+	vhost_dev_set_pid(dev, &dev->owner_pid, NULL);
 }
 EXPORT_SYMBOL_GPL(vhost_dev_cleanup);
 

@@ -74,10 +74,8 @@ void vhost_pace_init(struct vhost_virtqueue *vq)
 /* Forget the run-time state (not the parameters). */
 void vhost_pace_reset(struct vhost_virtqueue *vq)
 {
-	WRITE_ONCE(vq->pace.polling, false);
-	vq->pace.idle = 0;
 	vq->pace.signal_held = false;
-	vq->pace.signal_base = vq->last_used_idx;
+	vhost_pace_restart(vq);
 }
 
 /*

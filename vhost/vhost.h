@@ -308,6 +308,8 @@ bool vhost_dev_has_work(struct vhost_dev *dev);
 void vhost_dev_flush(struct vhost_dev *dev);
 int vhost_worker_create(struct vhost_dev *dev);
 void vhost_worker_destroy(struct vhost_dev *dev);
+void vhost_dev_set_pid(struct vhost_dev *dev, struct pid **slot,
+		       struct pid *pid);
 pid_t vhost_dev_owner_vnr(struct vhost_dev *dev);
 pid_t vhost_dev_worker_vnr(struct vhost_dev *dev);
 void vhost_poll_init(struct vhost_poll *poll, vhost_work_fn_t fn,

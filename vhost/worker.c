@@ -87,12 +87,8 @@ static bool vhost_worker_run(void *data)
 	struct vhost_work *work, *next;
 
 	if (unlikely(!w->pid_published)) {
-		struct pid *pid = get_task_pid(current, PIDTYPE_PID);
-
-		spin_lock(&w->dev->ids_lock);
-		swap(w->dev->worker_pid, pid);
-		spin_unlock(&w->dev->ids_lock);
-		put_pid(pid);
+		vhost_dev_set_pid(w->dev, &w->dev->worker_pid,
+				  get_task_pid(current, PIDTYPE_PID));
 		w->pid_published = true;
 	}
 
@@ -213,7 +209,6 @@ void vhost_worker_destroy(struct vhost_dev *dev)
 				lockdep_is_held(&dev->mutex));
 	struct vhost_work *work, *next;
 	struct llist_node *node;
-	struct pid *pid;
 
 	if (!w)
 		return;
@@ -223,14 +218,20 @@ void vhost_worker_destroy(struct vhost_dev *dev)
 	node = llist_del_all(&w->work_list);
 	llist_for_each_entry_safe(work, next, node, node)
 		clear_bit(VHOST_WORK_QUEUED, &work->flags);
-	spin_lock(&dev->ids_lock);
-	pid = dev->worker_pid;
-	dev->worker_pid = NULL;
-	spin_unlock(&dev->ids_lock);
-	put_pid(pid);
+	vhost_dev_set_pid(dev, &dev->worker_pid, NULL);
 	kfree(w);
 }
 EXPORT_SYMBOL_GPL(vhost_worker_destroy);
+
+/* Publish pid (a reference the caller gives up) in *slot, or clear it. */
+void vhost_dev_set_pid(struct vhost_dev *dev, struct pid **slot,
+		       struct pid *pid)
+{
+	spin_lock(&dev->ids_lock);
+	swap(*slot, pid);
+	spin_unlock(&dev->ids_lock);
+	put_pid(pid);
+}
 
 /* A pid as the calling task's pid namespace sees it (0: not visible). */
 static pid_t vhost_dev_pid_vnr(struct vhost_dev *dev, struct pid **slot)

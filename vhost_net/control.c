@@ -179,36 +179,33 @@ void vhost_net_unregister(struct vhost_net *n)
 	wait_for_completion(&n->ctl_done);
 }
 
-struct vhost_net *vhost_net_get(u32 id)
+/* The first listed device with an id >= min_id (exact: == min_id), referenced. */
+static struct vhost_net *vhost_net_get_from(u32 min_id, bool exact)
 {
 	struct vhost_net *n, *found = NULL;
 
 	spin_lock(&vhost_net_devs_lock);
 	list_for_each_entry(n, &vhost_net_devs, node) {
-		if (n->id == id) {
+		if (n->id < min_id)
+			continue;
+		if (!exact || n->id == min_id) {
 			refcount_inc(&n->ctl_refs);
 			found = n;
-			break;
 		}
+		break;
 	}
 	spin_unlock(&vhost_net_devs_lock);
 	return found;
 }
 
+struct vhost_net *vhost_net_get(u32 id)
+{
+	return vhost_net_get_from(id, true);
+}
+
 struct vhost_net *vhost_net_get_next(u32 id)
 {
-	struct vhost_net *n, *found = NULL;
-
-	spin_lock(&vhost_net_devs_lock);
-	list_for_each_entry(n, &vhost_net_devs, node) {
-		if (n->id > id) {
-			refcount_inc(&n->ctl_refs);
-			found = n;
-			break;
-		}
-	}
-	spin_unlock(&vhost_net_devs_lock);
-	return found;
+	return id == U32_MAX ? NULL : vhost_net_get_from(id + 1, false);
 }
 
 void vhost_net_put(struct vhost_net *n)
