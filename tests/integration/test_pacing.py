@@ -15,13 +15,19 @@ import pytest
 SCENARIOS = "tests/integration/guest/pacing_scenarios.py"
 
 # RR latency: a poll interval may add at most the interval itself plus a
-# margin to p99. Under TCG the p99 of identical runs varies by more than
-# 10x (674 us, then 10.9 ms, back to back on 6.1 at interval 0), so each
-# setting is run in 5 interleaved rounds and judged by its least disturbed
-# round (the minimum p99), with a margin of 2 ms or a quarter of the
-# baseline, whichever is larger. The benchmark (make bench) reports the
-# full numbers.
-RR_P99_MARGIN_US = 2000
+# margin. Under TCG the tail of identical runs varies by more than 10x (674
+# us, then 10.9 ms, back to back on 6.1 at interval 0), and a 50 us timer
+# (20,000 expiries a second, each emulated) stretches the tail further: the
+# best of 5 rounds at 50 us measured 933 us to 3.4 ms on 6.1, with the same
+# spread on the tree before the hardening. So each setting runs 5
+# interleaved rounds and is judged by its least disturbed round: the median
+# round trip must stay within the interval plus 500 us of the baseline's
+# (measured +250 us at 50, +400 us at 200), and p99 within the interval plus
+# 5 ms or a quarter of the baseline, whichever is larger. A lost wakeup
+# waits for the idle fallback or the peer's retransmit, beyond both. The
+# benchmark (make bench) reports the full numbers.
+RR_P50_MARGIN_US = 500
+RR_P99_MARGIN_US = 5000
 RR_P99_MARGIN_FRACTION = 0.25
 
 
@@ -154,19 +160,23 @@ def test_rx_poll_mode_drains_the_tap_on_the_timer(vm):
     assert all(s["mode"] == "event" for s in settled)
 
 
-def best_p99_us(runs):
+def best_rtt_us(runs, pct):
     for run in runs:
         clean(run)
-    return min(r["rtt_ns"]["p99"] for r in runs) / 1000
+    return min(r["rtt_ns"][pct] for r in runs) / 1000
 
 
 def test_rr_latency_bound(vm):
     doc = scenario(vm, "rr")
-    base = best_p99_us(doc["0"])
-    margin = max(RR_P99_MARGIN_US, RR_P99_MARGIN_FRACTION * base)
+    base50 = best_rtt_us(doc["0"], "p50")
+    base99 = best_rtt_us(doc["0"], "p99")
+    margin99 = max(RR_P99_MARGIN_US, RR_P99_MARGIN_FRACTION * base99)
     for interval in (50, 200):
-        p99 = best_p99_us(doc[str(interval)])
-        assert p99 <= base + margin + interval, (interval, base, p99)
+        p50 = best_rtt_us(doc[str(interval)], "p50")
+        p99 = best_rtt_us(doc[str(interval)], "p99")
+        assert p50 <= base50 + RR_P50_MARGIN_US + interval, \
+            (interval, base50, p50)
+        assert p99 <= base99 + margin99 + interval, (interval, base99, p99)
 
 
 def test_idle_fallback_stops_timer(vm):
