@@ -121,24 +121,41 @@ void vhost_pace_stop(struct vhost_virtqueue *vq)
 }
 EXPORT_SYMBOL_GPL(vhost_pace_stop);
 
+/* Where each knob sits in struct vhost_pace_params and what it accepts. */
+static const struct vhost_pace_range {
+	size_t offset;
+	u32 min, max;
+	const char *why;
+} vhost_pace_ranges[VHOST_PACE_KNOB_COUNT] = {
+#define VHOST_PACE_KNOB_RANGE(name, min, max, ...)			\
+	{ offsetof(struct vhost_pace_params, name), min, max,		\
+	  #name " out of range (" __stringify(min) "-" __stringify(max) ")" },
+	VHOST_PACE_KNOBS(VHOST_PACE_KNOB_RANGE)
+#undef VHOST_PACE_KNOB_RANGE
+};
+
+static u32 *vhost_pace_field(struct vhost_pace_params *p, int knob)
+{
+	return (u32 *)((char *)p + vhost_pace_ranges[knob].offset);
+}
+
+static u32 vhost_pace_value(const struct vhost_pace_params *p, int knob)
+{
+	return *(const u32 *)((const char *)p + vhost_pace_ranges[knob].offset);
+}
+
 int vhost_pace_check(const struct vhost_pace_params *p, const char **why)
 {
-	if (p->poll_interval_us > LWVHOST_POLL_INTERVAL_MAX_US) {
-		*why = "poll_interval_us out of range (0-" __stringify(LWVHOST_POLL_INTERVAL_MAX_US) ")";
-		return -EINVAL;
-	}
-	if (p->idle_polls < LWVHOST_IDLE_POLLS_MIN ||
-	    p->idle_polls > LWVHOST_IDLE_POLLS_MAX) {
-		*why = "idle_polls out of range (" __stringify(LWVHOST_IDLE_POLLS_MIN) "-" __stringify(LWVHOST_IDLE_POLLS_MAX) ")";
-		return -EINVAL;
-	}
-	if (p->coalesce_usecs > LWVHOST_COALESCE_USECS_MAX) {
-		*why = "coalesce_usecs out of range (0-" __stringify(LWVHOST_COALESCE_USECS_MAX) ")";
-		return -EINVAL;
-	}
-	if (p->coalesce_frames > LWVHOST_COALESCE_FRAMES_MAX) {
-		*why = "coalesce_frames out of range (0-" __stringify(LWVHOST_COALESCE_FRAMES_MAX) ")";
-		return -EINVAL;
+	int k;
+
+	for (k = 0; k < VHOST_PACE_KNOB_COUNT; k++) {
+		const struct vhost_pace_range *r = &vhost_pace_ranges[k];
+		u32 v = vhost_pace_value(p, k);
+
+		if (v < r->min || v > r->max) {
+			*why = r->why;
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -159,13 +176,13 @@ int vhost_pace_set_params(struct vhost_virtqueue *vq,
 			  const struct vhost_pace_params *p, const char **why)
 {
 	int r = vhost_pace_check(p, why);
+	int k;
 
 	if (r)
 		return r;
-	WRITE_ONCE(vq->pace.params.poll_interval_us, p->poll_interval_us);
-	WRITE_ONCE(vq->pace.params.idle_polls, p->idle_polls);
-	WRITE_ONCE(vq->pace.params.coalesce_usecs, p->coalesce_usecs);
-	WRITE_ONCE(vq->pace.params.coalesce_frames, p->coalesce_frames);
+	for (k = 0; k < VHOST_PACE_KNOB_COUNT; k++)
+		WRITE_ONCE(*vhost_pace_field(&vq->pace.params, k),
+			   vhost_pace_value(p, k));
 	vhost_work_queue(vq->dev, &vq->pace.signal_work);
 	if (vq->handle_kick)
 		vhost_poll_queue(&vq->poll);
@@ -177,10 +194,11 @@ EXPORT_SYMBOL_GPL(vhost_pace_set_params);
 void vhost_pace_get_params(struct vhost_virtqueue *vq,
 			   struct vhost_pace_params *p)
 {
-	p->poll_interval_us = READ_ONCE(vq->pace.params.poll_interval_us);
-	p->idle_polls = READ_ONCE(vq->pace.params.idle_polls);
-	p->coalesce_usecs = READ_ONCE(vq->pace.params.coalesce_usecs);
-	p->coalesce_frames = READ_ONCE(vq->pace.params.coalesce_frames);
+	int k;
+
+	for (k = 0; k < VHOST_PACE_KNOB_COUNT; k++)
+		*vhost_pace_field(p, k) =
+			READ_ONCE(*vhost_pace_field(&vq->pace.params, k));
 }
 EXPORT_SYMBOL_GPL(vhost_pace_get_params);
 

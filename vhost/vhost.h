@@ -24,6 +24,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 #include <linux/vhost.h>
+#include <uapi/linux/lwvhost.h>
 
 struct vhost_dev;
 struct vhost_virtqueue;
@@ -120,13 +121,34 @@ struct vhost_vq_stats {
 	u64 errors;		/* vq_err() events and dropped frames */
 };
 
-/* Pacing knobs of one vq; ranges in <uapi/linux/lwvhost.h>. 0 = stock. */
+/*
+ * The pacing knobs of a vq, one line each: X(name, min, max, netlink
+ * attribute, description). Everything kept per knob is generated from this
+ * list: the fields below, the range check (pace.c), and in vhost_net the
+ * module parameters, the procfs files and the netlink policy. The name is
+ * the field, the file and parameter suffix (<dir>_<name>) and the word in
+ * every message; the bounds are the UAPI's. 0 everywhere = stock.
+ * checkpatch-ignore: COMPLEX_MACRO,TRAILING_SEMICOLON (the list and its
+ * field expansion are declarations, not expressions).
+ */
+#define VHOST_PACE_KNOBS(X)						\
+	X(poll_interval_us, 0, LWVHOST_POLL_INTERVAL_MAX_US,		\
+	  LWVHOST_A_VQ_POLL_INTERVAL_US, "poll interval in us, 0 = event mode") \
+	X(idle_polls, LWVHOST_IDLE_POLLS_MIN, LWVHOST_IDLE_POLLS_MAX,	\
+	  LWVHOST_A_VQ_IDLE_POLLS, "empty polls before event mode")	\
+	X(coalesce_usecs, 0, LWVHOST_COALESCE_USECS_MAX,		\
+	  LWVHOST_A_VQ_COALESCE_USECS, "interrupt hold time in us, 0 = off") \
+	X(coalesce_frames, 0, LWVHOST_COALESCE_FRAMES_MAX,		\
+	  LWVHOST_A_VQ_COALESCE_FRAMES, "completions per interrupt, 0 = off")
+
+#define VHOST_PACE_KNOB_FIELD(name, ...) u32 name;
+
 struct vhost_pace_params {
-	u32 poll_interval_us;
-	u32 idle_polls;
-	u32 coalesce_usecs;
-	u32 coalesce_frames;
+	VHOST_PACE_KNOBS(VHOST_PACE_KNOB_FIELD)
 };
+
+#define VHOST_PACE_KNOB_COUNT \
+	(sizeof(struct vhost_pace_params) / sizeof(u32))
 
 /*
  * Pacing state of one vq (pace.c). Everything is protected by vq->mutex,

@@ -10,32 +10,18 @@
 
 #include "control.h"
 
-const char * const vhost_net_knob_names[VHOST_NET_KNOB_COUNT] = {
-	[VHOST_NET_KNOB_POLL_INTERVAL_US] = "poll_interval_us",
-	[VHOST_NET_KNOB_IDLE_POLLS] = "idle_polls",
-	[VHOST_NET_KNOB_COALESCE_USECS] = "coalesce_usecs",
-	[VHOST_NET_KNOB_COALESCE_FRAMES] = "coalesce_frames",
+#define VHOST_NET_KNOB(name, min, max, attr, ...)			\
+	{ #name, offsetof(struct vhost_pace_params, name), attr },
+const struct vhost_net_knob vhost_net_knobs[VHOST_PACE_KNOB_COUNT] = {
+	VHOST_PACE_KNOBS(VHOST_NET_KNOB)
 };
+
+#undef VHOST_NET_KNOB
 
 const char * const vhost_net_dir_names[LWVHOST_DIR_COUNT] = {
 	[LWVHOST_DIR_RX] = "rx",
 	[LWVHOST_DIR_TX] = "tx",
 };
-
-u32 *vhost_net_knob(struct vhost_pace_params *p, enum vhost_net_knob knob)
-{
-	switch (knob) {
-	case VHOST_NET_KNOB_POLL_INTERVAL_US:
-		return &p->poll_interval_us;
-	case VHOST_NET_KNOB_IDLE_POLLS:
-		return &p->idle_polls;
-	case VHOST_NET_KNOB_COALESCE_USECS:
-		return &p->coalesce_usecs;
-	case VHOST_NET_KNOB_COALESCE_FRAMES:
-	default:
-		return &p->coalesce_frames;
-	}
-}
 
 /*
  * The open devices, in id order, and the next id (never reused while the
@@ -60,7 +46,7 @@ static struct vhost_pace_params vhost_net_defaults[LWVHOST_DIR_COUNT] = {
 
 struct vhost_net_param {
 	enum lwvhost_dir dir;
-	enum vhost_net_knob knob;
+	int knob;		/* index into vhost_net_knobs */
 };
 
 static int vhost_net_param_set(const char *val, const struct kernel_param *kp)
@@ -83,7 +69,7 @@ static int vhost_net_param_set(const char *val, const struct kernel_param *kp)
 	spin_unlock(&vhost_net_defaults_lock);
 	if (r)
 		pr_info("%s_%s=%u refused: %s\n", vhost_net_dir_names[np->dir],
-			vhost_net_knob_names[np->knob], v, why);
+			vhost_net_knobs[np->knob].name, v, why);
 	return r;
 }
 
@@ -103,29 +89,30 @@ static const struct kernel_param_ops vhost_net_param_ops = {
 	.get = vhost_net_param_get,
 };
 
-#define VHOST_NET_PARAM(dir, knob, name, desc)				\
-	static struct vhost_net_param vhost_net_param_##name = {		\
-		LWVHOST_DIR_##dir, VHOST_NET_KNOB_##knob };		\
-	module_param_cb(name, &vhost_net_param_ops,			\
-			&vhost_net_param_##name, 0644);			\
-	MODULE_PARM_DESC(name, desc " (default for new devices)")
+/*
+ * <dir>_<knob> for each direction and knob, the range in the description
+ * from the UAPI bounds. The knob's index is its place in VHOST_PACE_KNOBS.
+ * checkpatch-ignore: TRAILING_SEMICOLON (VHOST_NET_PARAM is declarations).
+ */
+#define VHOST_NET_PARAM(dir, DIR, name, min, max, desc)			\
+	static struct vhost_net_param vhost_net_param_##dir##_##name = {	\
+		LWVHOST_DIR_##DIR,					\
+		vhost_net_knob_index_##name };				\
+	module_param_cb(dir##_##name, &vhost_net_param_ops,		\
+			&vhost_net_param_##dir##_##name, 0644);		\
+	MODULE_PARM_DESC(dir##_##name, #DIR " " desc ", "		\
+			 __stringify(min) "-" __stringify(max)		\
+			 " (default for new devices)");
+#define VHOST_NET_RX_PARAM(name, min, max, attr, desc)			\
+	VHOST_NET_PARAM(rx, RX, name, min, max, desc)
+#define VHOST_NET_TX_PARAM(name, min, max, attr, desc)			\
+	VHOST_NET_PARAM(tx, TX, name, min, max, desc)
+#define VHOST_NET_KNOB_INDEX(name, ...)		\
+	vhost_net_knob_index_##name,
 
-VHOST_NET_PARAM(RX, POLL_INTERVAL_US, rx_poll_interval_us,
-		"RX poll interval in us, 0 = event mode, max 10000");
-VHOST_NET_PARAM(RX, IDLE_POLLS, rx_idle_polls,
-		"RX empty polls before event mode, 1-100000");
-VHOST_NET_PARAM(RX, COALESCE_USECS, rx_coalesce_usecs,
-		"RX interrupt hold time in us, 0-10000");
-VHOST_NET_PARAM(RX, COALESCE_FRAMES, rx_coalesce_frames,
-		"RX completions per interrupt, 0-4096");
-VHOST_NET_PARAM(TX, POLL_INTERVAL_US, tx_poll_interval_us,
-		"TX poll interval in us, 0 = event mode, max 10000");
-VHOST_NET_PARAM(TX, IDLE_POLLS, tx_idle_polls,
-		"TX empty polls before event mode, 1-100000");
-VHOST_NET_PARAM(TX, COALESCE_USECS, tx_coalesce_usecs,
-		"TX interrupt hold time in us, 0-10000");
-VHOST_NET_PARAM(TX, COALESCE_FRAMES, tx_coalesce_frames,
-		"TX completions per interrupt, 0-4096");
+enum { VHOST_PACE_KNOBS(VHOST_NET_KNOB_INDEX) };
+VHOST_PACE_KNOBS(VHOST_NET_RX_PARAM)
+VHOST_PACE_KNOBS(VHOST_NET_TX_PARAM)
 
 /*
  * A new device: give it an id and the current defaults, and publish it on
@@ -244,7 +231,7 @@ int vhost_net_set_pace(struct vhost_net *n, unsigned int dir_mask,
 }
 
 int vhost_net_set_knob(struct vhost_net *n, enum lwvhost_dir dir,
-		       enum vhost_net_knob knob, u32 value, const char **why)
+		       int knob, u32 value, const char **why)
 {
 	struct vhost_pace_params p;
 	int r;

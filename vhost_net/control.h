@@ -12,20 +12,21 @@
 
 #include "net.h"
 
-enum vhost_net_knob {
-	VHOST_NET_KNOB_POLL_INTERVAL_US,
-	VHOST_NET_KNOB_IDLE_POLLS,
-	VHOST_NET_KNOB_COALESCE_USECS,
-	VHOST_NET_KNOB_COALESCE_FRAMES,
-	VHOST_NET_KNOB_COUNT,
+/* One pacing knob (VHOST_PACE_KNOBS in vhost.h); indexed 0..COUNT-1. */
+struct vhost_net_knob {
+	const char *name;	/* "poll_interval_us": files, parameters, messages */
+	size_t offset;		/* of the field in struct vhost_pace_params */
+	int attr;		/* LWVHOST_A_VQ_* */
 };
 
-/* Name of a knob as used in file and parameter names ("poll_interval_us"). */
-extern const char * const vhost_net_knob_names[VHOST_NET_KNOB_COUNT];
+extern const struct vhost_net_knob vhost_net_knobs[VHOST_PACE_KNOB_COUNT];
 /* "rx" / "tx", indexed by enum lwvhost_dir (== the vq index). */
 extern const char * const vhost_net_dir_names[LWVHOST_DIR_COUNT];
 
-u32 *vhost_net_knob(struct vhost_pace_params *p, enum vhost_net_knob knob);
+static inline u32 *vhost_net_knob(struct vhost_pace_params *p, int knob)
+{
+	return (u32 *)((char *)p + vhost_net_knobs[knob].offset);
+}
 
 /* Everything the surfaces report about one direction of a device. */
 struct vhost_net_vq_snapshot {
@@ -69,7 +70,7 @@ int vhost_net_set_pace(struct vhost_net *n, unsigned int dir_mask,
 		       const char **why);
 /* Set one knob of one direction (read-modify-write under ctl_mutex). */
 int vhost_net_set_knob(struct vhost_net *n, enum lwvhost_dir dir,
-		       enum vhost_net_knob knob, u32 value, const char **why);
+		       int knob, u32 value, const char **why);
 void vhost_net_get_pace(struct vhost_net *n, enum lwvhost_dir dir,
 			struct vhost_pace_params *p);
 

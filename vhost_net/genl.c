@@ -13,23 +13,16 @@
 
 static const struct nla_policy vhost_net_vq_policy[LWVHOST_A_VQ_MAX + 1] = {
 	[LWVHOST_A_VQ_DIR] = NLA_POLICY_MAX(NLA_U32, LWVHOST_DIR_COUNT - 1),
-	[LWVHOST_A_VQ_POLL_INTERVAL_US] = { .type = NLA_U32 },
-	[LWVHOST_A_VQ_IDLE_POLLS] = { .type = NLA_U32 },
-	[LWVHOST_A_VQ_COALESCE_USECS] = { .type = NLA_U32 },
-	[LWVHOST_A_VQ_COALESCE_FRAMES] = { .type = NLA_U32 },
+	/* Ranges are left to vhost_pace_check(), whose message names them. */
+#define VHOST_NET_KNOB_POLICY(name, min, max, attr, ...)		\
+	[attr] = { .type = NLA_U32 },
+	VHOST_PACE_KNOBS(VHOST_NET_KNOB_POLICY)
+#undef VHOST_NET_KNOB_POLICY
 };
 
 static const struct nla_policy vhost_net_dev_policy[LWVHOST_A_DEV_MAX + 1] = {
 	[LWVHOST_A_DEV_ID] = { .type = NLA_U32 },
 	[LWVHOST_A_DEV_VQ] = NLA_POLICY_NESTED(vhost_net_vq_policy),
-};
-
-/* Writable knob attributes, in enum vhost_net_knob order. */
-static const int vhost_net_knob_attrs[VHOST_NET_KNOB_COUNT] = {
-	[VHOST_NET_KNOB_POLL_INTERVAL_US] = LWVHOST_A_VQ_POLL_INTERVAL_US,
-	[VHOST_NET_KNOB_IDLE_POLLS] = LWVHOST_A_VQ_IDLE_POLLS,
-	[VHOST_NET_KNOB_COALESCE_USECS] = LWVHOST_A_VQ_COALESCE_USECS,
-	[VHOST_NET_KNOB_COALESCE_FRAMES] = LWVHOST_A_VQ_COALESCE_FRAMES,
 };
 
 static struct genl_family vhost_net_genl_family;
@@ -70,21 +63,21 @@ static int vhost_net_put_stats(struct sk_buff *skb,
 static int vhost_net_put_vq(struct sk_buff *skb, enum lwvhost_dir dir,
 			    const struct vhost_net_vq_snapshot *v)
 {
+	struct vhost_pace_params params = v->params;
 	struct nlattr *nest;
+	int k;
 
 	nest = nla_nest_start(skb, LWVHOST_A_DEV_VQ);
 	if (!nest ||
 	    nla_put_u32(skb, LWVHOST_A_VQ_DIR, dir) ||
 	    nla_put_string(skb, LWVHOST_A_VQ_IFNAME,
-			   strcmp(v->ifname, "-") ? v->ifname : "") ||
-	    nla_put_u32(skb, LWVHOST_A_VQ_POLL_INTERVAL_US,
-			v->params.poll_interval_us) ||
-	    nla_put_u32(skb, LWVHOST_A_VQ_IDLE_POLLS, v->params.idle_polls) ||
-	    nla_put_u32(skb, LWVHOST_A_VQ_COALESCE_USECS,
-			v->params.coalesce_usecs) ||
-	    nla_put_u32(skb, LWVHOST_A_VQ_COALESCE_FRAMES,
-			v->params.coalesce_frames) ||
-	    nla_put_u32(skb, LWVHOST_A_VQ_MODE,
+			   strcmp(v->ifname, "-") ? v->ifname : ""))
+		return -EMSGSIZE;
+	for (k = 0; k < VHOST_PACE_KNOB_COUNT; k++)
+		if (nla_put_u32(skb, vhost_net_knobs[k].attr,
+				*vhost_net_knob(&params, k)))
+			return -EMSGSIZE;
+	if (nla_put_u32(skb, LWVHOST_A_VQ_MODE,
 			v->polling ? LWVHOST_MODE_POLL : LWVHOST_MODE_EVENT) ||
 	    vhost_net_put_stats(skb, &v->stats))
 		return -EMSGSIZE;
@@ -217,8 +210,8 @@ static int vhost_net_genl_parse_vq(struct vhost_net *n,
 	}
 	*mask |= BIT(dir);
 	vhost_net_get_pace(n, dir, &params[dir]);
-	for (k = 0; k < VHOST_NET_KNOB_COUNT; k++) {
-		struct nlattr *a = tb[vhost_net_knob_attrs[k]];
+	for (k = 0; k < VHOST_PACE_KNOB_COUNT; k++) {
+		struct nlattr *a = tb[vhost_net_knobs[k].attr];
 
 		if (!a)
 			continue;

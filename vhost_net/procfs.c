@@ -24,20 +24,12 @@ static struct proc_dir_entry *vhost_net_proc_root;
 
 struct vhost_net_knob_file {
 	enum lwvhost_dir dir;
-	enum vhost_net_knob knob;
+	int knob;		/* index into vhost_net_knobs */
 };
 
-static const struct vhost_net_knob_file
-vhost_net_knob_files[LWVHOST_DIR_COUNT][VHOST_NET_KNOB_COUNT] = {
-#define VHOST_NET_KNOB_FILES(d) {					\
-		{ d, VHOST_NET_KNOB_POLL_INTERVAL_US },		\
-		{ d, VHOST_NET_KNOB_IDLE_POLLS },			\
-		{ d, VHOST_NET_KNOB_COALESCE_USECS },			\
-		{ d, VHOST_NET_KNOB_COALESCE_FRAMES } }
-	[LWVHOST_DIR_RX] = VHOST_NET_KNOB_FILES(LWVHOST_DIR_RX),
-	[LWVHOST_DIR_TX] = VHOST_NET_KNOB_FILES(LWVHOST_DIR_TX),
-#undef VHOST_NET_KNOB_FILES
-};
+/* Each knob file's data; filled once at module load, read-only after. */
+static struct vhost_net_knob_file
+vhost_net_knob_files[LWVHOST_DIR_COUNT][VHOST_PACE_KNOB_COUNT];
 
 /* Only a host network administrator may look at or change a device. */
 static int vhost_net_proc_allowed(void)
@@ -85,7 +77,7 @@ static ssize_t vhost_net_knob_write(struct file *file, const char __user *buf,
 	if (r) {
 		pr_debug("device %u: %s_%s=%u refused: %s\n", n->id,
 			 vhost_net_dir_names[kf->dir],
-			 vhost_net_knob_names[kf->knob], value, why);
+			 vhost_net_knobs[kf->knob].name, value, why);
 		return r;
 	}
 	return count;
@@ -192,11 +184,11 @@ void vhost_net_procfs_add(struct vhost_net *n)
 		return;
 	}
 	for (d = 0; d < LWVHOST_DIR_COUNT; d++) {
-		for (k = 0; k < VHOST_NET_KNOB_COUNT; k++) {
+		for (k = 0; k < VHOST_PACE_KNOB_COUNT; k++) {
 			char file[32];
 
 			snprintf(file, sizeof(file), "%s_%s",
-				 vhost_net_dir_names[d], vhost_net_knob_names[k]);
+				 vhost_net_dir_names[d], vhost_net_knobs[k].name);
 			proc_create_data(file, 0600, dir, &vhost_net_knob_ops,
 					 (void *)&vhost_net_knob_files[d][k]);
 		}
@@ -214,6 +206,12 @@ void vhost_net_procfs_remove(struct vhost_net *n)
 
 int vhost_net_procfs_init(void)
 {
+	int d, k;
+
+	for (d = 0; d < LWVHOST_DIR_COUNT; d++)
+		for (k = 0; k < VHOST_PACE_KNOB_COUNT; k++)
+			vhost_net_knob_files[d][k] =
+				(struct vhost_net_knob_file){ d, k };
 	vhost_net_proc_root = proc_mkdir_mode("lwvhost", 0500, NULL);
 	return vhost_net_proc_root ? 0 : -ENOMEM;
 }

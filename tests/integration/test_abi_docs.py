@@ -22,6 +22,7 @@ CONTROL_C = ROOT / "vhost_net" / "control.c"
 PROCFS_C = ROOT / "vhost_net" / "procfs.c"
 GENL_C = ROOT / "vhost_net" / "genl.c"
 PACE_C = ROOT / "vhost" / "pace.c"
+VHOST_H = ROOT / "vhost" / "vhost.h"
 
 PROCFS_DOC = ABI / "procfs-lwvhost"
 GENL_DOC = ABI / "genetlink-lwvhost"
@@ -206,9 +207,19 @@ def c_array(text, name):
     return dict(re.findall(r'\[(\w+)\]\s*=\s*"(\w+)"', m.group(1)))
 
 
+def knob_rows():
+    """The VHOST_PACE_KNOBS list of vhost.h: [(name, min, max, attr, desc)]."""
+    text = strip_comments(VHOST_H.read_text())
+    m = re.search(r"^#define\s+VHOST_PACE_KNOBS\(X\)((?:.*\\\n)*.*)$", text, re.M)
+    assert m, "VHOST_PACE_KNOBS not found in vhost.h"
+    rows = [tuple(a) for a in call_args(m.group(1).replace("\\\n", " "), "X")]
+    assert rows and all(len(r) == 5 for r in rows), rows
+    return rows
+
+
 def knob_names():
-    """enum vhost_net_knob member -> knob name, from control.c."""
-    return c_array(CONTROL_C.read_text(), "vhost_net_knob_names")
+    """Knob names in table order (the suffix of files and parameters)."""
+    return [r[0] for r in knob_rows()]
 
 
 def dir_names():
@@ -217,16 +228,14 @@ def dir_names():
 
 def knob_ranges():
     """knob name -> (min, max) as enforced by vhost_pace_check() in pace.c."""
+    pace = strip_comments(PACE_C.read_text())
+    # pace.c checks every knob through a table made from the list.
+    table = re.search(r"vhost_pace_ranges\[[^\]]*\]\s*=\s*\{(.*?)\n\};", pace, re.S)
+    assert table and "VHOST_PACE_KNOBS(" in table.group(1), "pace.c's range table changed"
+    check = re.search(r"int vhost_pace_check\(.*?\n\}", pace, re.S).group(0)
+    assert re.search(r"v < r->min \|\| v > r->max", check), "vhost_pace_check() changed"
     defs = uapi_defines()
-    body = re.search(r"int vhost_pace_check\(.*?\n\}", PACE_C.read_text(), re.S).group(0)
-    ranges = {}
-    for knob, macro in re.findall(r"p->(\w+)\s*>\s*(LWVHOST_\w+)", body):
-        ranges[knob] = [0, defs[macro]]
-    for knob, macro in re.findall(r"p->(\w+)\s*<\s*(LWVHOST_\w+)", body):
-        ranges[knob][0] = defs[macro]
-    assert set(ranges) == set(knob_names().values()), \
-        "vhost_pace_check() does not check every knob"
-    return {k: tuple(v) for k, v in ranges.items()}
+    return {name: (eval_c(lo, defs), eval_c(hi, defs)) for name, lo, hi, _, _ in knob_rows()}
 
 
 def knob_defaults():
@@ -240,7 +249,7 @@ def knob_defaults():
     for d, body in rows.items():
         set_fields = {k: (defs[v] if v in defs else int(v, 0))
                       for k, v in re.findall(r"\.(\w+)\s*=\s*(\w+)", body)}
-        for knob in knob_names().values():
+        for knob in knob_names():
             out[f"{d.lower()}_{knob}"] = set_fields.get(knob, 0)
     return out
 
@@ -248,44 +257,71 @@ def knob_defaults():
 PARAM_CALLS = ("module_param", "module_param_named", "module_param_cb", "module_param_unsafe")
 
 
-def module_params(src_dir):
-    """name -> {perm, type, default, desc, knob} of every parameter in src_dir/*.c.
+def expand_macros(text, macros):
+    """Expand calls of the given function-like macros (name -> (formals,
+    body)) and of VHOST_PACE_KNOBS(M), with # and ## as cpp does them."""
+    rows = knob_rows()
+    for _ in range(8):
+        before = text
+        text = re.sub(r"\bVHOST_PACE_KNOBS\(\s*(\w+)\s*\)",
+                      lambda m: " ".join(f"{m.group(1)}({', '.join(r)})" for r in rows), text)
+        for name, (formals, body) in macros.items():
+            while True:
+                m = re.search(rf"\b{name}\s*\(", text)
+                if not m:
+                    break
+                depth, i = 1, m.end()
+                while depth:
+                    depth += {"(": 1, ")": -1}.get(text[i], 0)
+                    i += 1
+                actual = dict(zip(formals, split_args(text[m.end():i - 1])))
+                out = re.sub(r"(?<!#)#\s*(\w+)", lambda x: f'"{actual[x.group(1)]}"'
+                             if x.group(1) in actual else x.group(0), body)
+                out = re.sub(r"\b\w+\b", lambda x: actual.get(x.group(0), x.group(0)), out)
+                out = re.sub(r"\s*##\s*", "", out)
+                text = text[:m.start()] + out + text[i:]
+        if text == before:
+            return text
+    raise AssertionError("macro expansion does not terminate")
 
-    Direct module_param*() calls and calls made through a function-like
-    macro (control.c's VHOST_NET_PARAM) are both followed.
+
+def expanded_source(path):
+    """path without comments, its function-like macros expanded."""
+    text = strip_comments(path.read_text())
+    macros = {}
+    for m in re.finditer(r"^#define\s+(\w+)\(([^)]*)\)((?:.*\\\n)*.*)$", text, re.M):
+        macros[m.group(1)] = ([a.strip() for a in m.group(2).split(",")],
+                              m.group(3).replace("\\\n", "\n"))
+    plain = re.sub(r"^#\s*(define|undef)\b(?:.*\\\n)*.*$", "", text, flags=re.M)
+    return expand_macros(plain, macros)
+
+
+def module_params(src_dir):
+    """name -> {perm, type, default, desc, file} of every parameter in src_dir/*.c.
+
+    Parameters declared through function-like macros (control.c's, over
+    the knob list of vhost.h) are expanded first.
     """
     params = {}
+    defs = uapi_defines()
     for path in sorted(src_dir.glob("*.c")):
-        text = strip_comments(path.read_text())
-        macros = {}
-        for m in re.finditer(r"^#define\s+(\w+)\(([^)]*)\)((?:.*\\\n)*.*)$", text, re.M):
-            macros[m.group(1)] = ([a.strip() for a in m.group(2).split(",")],
-                                  m.group(3).replace("\\\n", "\n"))
-        plain = re.sub(r"^#define\s+\w+\((?:.*\\\n)*.*$", "", text, flags=re.M)
-
-        def add(call, args, subst, desc=""):
-            a = [subst.get(x, x) for x in args]
-            name, perm = a[0], a[-1]
-            assert name not in params, f"parameter {name} declared twice"
-            typ = {"module_param": 1, "module_param_unsafe": 1, "module_param_named": 2}
-            typ = a[typ[call]] if call in typ else "cb"
-            dflt = re.search(rf"\b{re.escape(a[1] if call == 'module_param_named' else name)}"
-                             rf"\s*=\s*(\d+)\s*;", plain)
-            params[name] = {"perm": perm, "type": typ, "desc": desc,
-                            "default": int(dflt.group(1)) if dflt else None,
-                            "file": path.name, "subst": subst}
-
+        plain = expanded_source(path)
+        descs = {}
+        for name, desc in call_args(plain, "MODULE_PARM_DESC"):
+            desc = re.sub(r"__stringify\((\w+)\)",
+                          lambda x: f'"{eval_c(x.group(1), defs)}"', desc)
+            descs[name] = c_string_concat(desc)
         for call in PARAM_CALLS:
-            for args in call_args(plain, call):
-                add(call, args, {})
-        for macro, (formals, body) in macros.items():
-            inner = [(c, a) for c in PARAM_CALLS for a in call_args(body, c)]
-            if not inner:
-                continue
-            for actuals in call_args(plain, macro):
-                subst = dict(zip(formals, actuals))
-                for call, args in inner:
-                    add(call, args, subst, c_string_concat(subst.get("desc", "")))
+            for a in call_args(plain, call):
+                name, perm = a[0], a[-1]
+                assert name not in params, f"parameter {name} declared twice"
+                typ = {"module_param": 1, "module_param_unsafe": 1, "module_param_named": 2}
+                typ = a[typ[call]] if call in typ else "cb"
+                dflt = re.search(rf"\b{re.escape(a[1] if call == 'module_param_named' else name)}"
+                                 rf"\s*=\s*(\d+)\s*;", plain)
+                params[name] = {"perm": perm, "type": typ, "desc": descs.get(name, ""),
+                                "default": int(dflt.group(1)) if dflt else None,
+                                "file": path.name}
     return params
 
 
@@ -366,11 +402,11 @@ def procfs_files():
     literal = re.findall(r'\bproc_create\w*\(\s*"([^"]+)",\s*(0[0-7]+)', text)
     for name, mode in literal:
         files[name] = mode
-    loop = re.search(r'"%s_%s",\s*vhost_net_dir_names\[\w+\],\s*vhost_net_knob_names\[\w+\]\)'
+    loop = re.search(r'"%s_%s",\s*vhost_net_dir_names\[\w+\],\s*vhost_net_knobs\[\w+\]\.name\)'
                      r'.*?\bproc_create\w*\(\s*\w+,\s*(0[0-7]+)', text, re.S)
     assert loop, "the knob file loop in procfs.c changed; teach this test"
     for d in dir_names():
-        for k in knob_names().values():
+        for k in knob_names():
             files[f"{d}_{k}"] = loop.group(1)
     calls = len(re.findall(r"\bproc_create\w*\(", text))
     assert calls == len(literal) + 1, "procfs.c creates a file this test cannot name"
@@ -526,7 +562,7 @@ def test_genl_multicast_groups_match_the_source():
 
 def genl_attr_types():
     """attribute -> netlink type, as genl.c puts it or its policy accepts it."""
-    genl = strip_comments(GENL_C.read_text())
+    genl = expanded_source(GENL_C)
     types = {}
 
     def note(attr, typ):
@@ -583,13 +619,13 @@ def test_genl_ranges_match_the_source():
     for attr, typ, expr in re.findall(policy_max, genl):
         assert doc_range(kinds["attribute"][attr]) == (0, eval_c(expr, names)), attr
         checked.add(attr)
-    # The knobs: the range of vhost_pace_check(), via genl.c's knob table.
-    table = re.search(r"vhost_net_knob_attrs\[[^\]]*\]\s*=\s*\{(.*?)\};", genl, re.S).group(1)
-    knob_attr = dict(re.findall(r"\[(VHOST_NET_KNOB_\w+)\]\s*=\s*(LWVHOST_A_\w+)", table))
+    # The knobs: the range of vhost_pace_check(), the attribute from the
+    # knob list, and genl.c's policy made from that list.
+    assert re.search(r"vhost_net_vq_policy\[[^\]]*\]\s*=\s*\{[^;]*VHOST_PACE_KNOBS\(", genl), \
+        "genl.c's policy no longer comes from the knob list"
     ranges = knob_ranges()
-    assert set(knob_attr) == set(knob_names())
-    for knob, attr in knob_attr.items():
-        lo, hi = ranges[knob_names()[knob]]
+    for name, _, _, attr, _ in knob_rows():
+        lo, hi = ranges[name]
         assert doc_range(kinds["attribute"][attr]) == (lo, hi), f"{attr}: Range: {lo}-{hi}"
         checked.add(attr)
     for name, e in kinds["attribute"].items():
