@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <set>
 
 namespace lwvhost::ctl {
@@ -13,39 +14,53 @@ using client::knob_info;
 
 const std::vector<SettingName> &setting_names()
 {
-	static const std::vector<SettingName> table = {
-		{"rx-poll-us", true, false, Knob::PollIntervalUs},
-		{"tx-poll-us", false, true, Knob::PollIntervalUs},
-		{"rx-usecs", true, false, Knob::CoalesceUsecs},
-		{"tx-usecs", false, true, Knob::CoalesceUsecs},
-		{"rx-frames", true, false, Knob::CoalesceFrames},
-		{"tx-frames", false, true, Knob::CoalesceFrames},
-		{"idle-polls", true, true, Knob::IdlePolls},
-		{"rx-idle-polls", true, false, Knob::IdlePolls},
-		{"tx-idle-polls", false, true, Knob::IdlePolls},
-	};
+	static const std::vector<SettingName> table = [] {
+		std::vector<SettingName> t;
+		for (const auto &k : client::knobs()) {
+			t.push_back({k.name, true, true, k.knob, false});
+			t.push_back({std::string("rx_") + k.name, true, false, k.knob, false});
+			t.push_back({std::string("tx_") + k.name, false, true, k.knob, false});
+		}
+		// Spellings of earlier releases, in the style of ethtool -C.
+		const SettingName aliases[] = {
+			{"rx-poll-us", true, false, Knob::PollIntervalUs, true},
+			{"tx-poll-us", false, true, Knob::PollIntervalUs, true},
+			{"rx-usecs", true, false, Knob::CoalesceUsecs, true},
+			{"tx-usecs", false, true, Knob::CoalesceUsecs, true},
+			{"rx-frames", true, false, Knob::CoalesceFrames, true},
+			{"tx-frames", false, true, Knob::CoalesceFrames, true},
+			{"idle-polls", true, true, Knob::IdlePolls, true},
+			{"rx-idle-polls", true, false, Knob::IdlePolls, true},
+			{"tx-idle-polls", false, true, Knob::IdlePolls, true},
+		};
+		t.insert(t.end(), std::begin(aliases), std::end(aliases));
+		return t;
+	}();
 	return table;
 }
 
 std::string settings_help()
 {
-	std::string out;
+	std::string out, aliases;
 	for (const auto &s : setting_names()) {
+		if (s.alias) {
+			aliases += (aliases.empty() ? "" : ", ") + s.name;
+			continue;
+		}
 		const auto &k = knob_info(s.knob);
-		std::string name = std::string(s.name) + " N";
-		name.resize(std::max<size_t>(name.size() + 1, 18), ' ');
-		out += "  " + name + (s.rx && s.tx ? "rx and tx " : s.rx ? "rx " : "tx ") +
-		       k.name + " (" + std::to_string(k.min) + ".." + std::to_string(k.max) +
-		       ")\n";
+		std::string name = s.name + " N";
+		name.resize(std::max<size_t>(name.size() + 1, 24), ' ');
+		out += "  " + name + (s.rx && s.tx ? "rx and tx" : s.rx ? "rx" : "tx") + " (" +
+		       std::to_string(k.min) + ".." + std::to_string(k.max) + ")\n";
 	}
-	return out;
+	return out + "  also accepted: " + aliases + "\n";
 }
 
 std::optional<ParamUpdate> parse_settings(const std::vector<std::string> &words,
 					  std::string *err)
 {
 	if (words.empty()) {
-		*err = "nothing to set (give NAME VALUE pairs, e.g. tx-poll-us 50)";
+		*err = "nothing to set (give NAME VALUE pairs, e.g. tx_poll_interval_us 50)";
 		return std::nullopt;
 	}
 	ParamUpdate u;
@@ -60,7 +75,8 @@ std::optional<ParamUpdate> parse_settings(const std::vector<std::string> &words,
 		if (!s) {
 			std::string all;
 			for (const auto &c : setting_names())
-				all += std::string(all.empty() ? "" : ", ") + c.name;
+				if (!c.alias)
+					all += (all.empty() ? "" : ", ") + c.name;
 			*err = "unknown setting '" + name + "' (one of: " + all + ")";
 			return std::nullopt;
 		}

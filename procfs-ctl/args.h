@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-// lwvhostctl: the setting names (in the style of `ethtool -C`) and the pure
-// parsing of command arguments. One table feeds parsing, help text, the man
-// page's list and bash completion (`lwvhostctl --list-settings`).
+// lwvhostctl: the setting names and the pure parsing of command arguments.
+// A setting is named after its knob, as everywhere else: `<dir>_<knob>`
+// (procfs file and module parameter names) or `<knob>` for both
+// directions; the knob alone keys `show`, `dump` and the JSON. The short
+// spellings of earlier releases (`tx-poll-us`, `rx-usecs`, ...) are still
+// accepted as aliases. One table feeds parsing, help text, the man page's
+// list and bash completion (`lwvhostctl --list-settings`).
 #pragma once
 
 #include "client/device.h"
@@ -18,12 +22,15 @@ using client::Knob;
 using client::ParamUpdate;
 
 struct SettingName {
-	const char *name;  // "tx-poll-us"
+	std::string name;  // "tx_poll_interval_us"
 	bool rx, tx;       // directions it sets
 	Knob knob;
+	bool alias;        // an older spelling: accepted, not listed
 };
+// The canonical names first (per knob: both, rx, tx), then the aliases.
 const std::vector<SettingName> &setting_names();
-// "tx-poll-us N: tx poll_interval_us (0..10000)" lines for --help.
+// "tx_poll_interval_us N   tx (0..10000)" lines for --help, canonical
+// names only, then one line naming the aliases.
 std::string settings_help();
 
 // Parses "NAME VALUE [NAME VALUE]..." into an update. Values are unsigned

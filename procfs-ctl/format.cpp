@@ -3,6 +3,7 @@
 
 #include "client/json.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 
@@ -10,6 +11,7 @@ namespace lwvhost::ctl {
 
 using client::dir_name;
 using client::kDirs;
+using client::knob_info;
 using client::knobs;
 using client::mode_name;
 using client::stat_fields;
@@ -45,6 +47,13 @@ std::string pair(const std::string &rx, const std::string &tx)
 std::string pid_or_dash(uint32_t v)
 {
 	return v ? std::to_string(v) : "-";
+}
+
+std::string upper(std::string s)
+{
+	for (auto &c : s)
+		c = char(std::toupper(static_cast<unsigned char>(c)));
+	return s;
 }
 
 std::string fixed(double v, int decimals)
@@ -89,19 +98,20 @@ std::string render_list(const std::vector<Device> &devs)
 {
 	if (devs.empty())
 		return "no lwvhost devices\n";
-	std::vector<std::vector<std::string>> rows = {
-		{"ID", "OWNER", "WORKER", "IFNAME", "MODE", "POLL-US", "IDLE-POLLS",
-		 "USECS", "FRAMES"}};
+	// The knob columns are headed by the knobs' names, upper-cased.
+	std::vector<std::string> head = {"ID", "OWNER", "WORKER", "IFNAME", "MODE"};
+	for (const auto &k : knobs())
+		head.push_back(upper(k.name));
+	std::vector<std::vector<std::string>> rows = {head};
 	for (const auto &d : devs) {
 		const auto &rx = d.at(Dir::Rx), &tx = d.at(Dir::Tx);
-		auto knob = [&](uint32_t Params::*f) {
-			return pair(std::to_string(rx.params.*f), std::to_string(tx.params.*f));
-		};
-		rows.push_back({std::to_string(d.id), pid_or_dash(d.owner_pid),
-				pid_or_dash(d.worker_tid), ifnames(d),
-				pair(mode_name(rx.mode), mode_name(tx.mode)),
-				knob(&Params::poll_interval_us), knob(&Params::idle_polls),
-				knob(&Params::coalesce_usecs), knob(&Params::coalesce_frames)});
+		std::vector<std::string> row = {std::to_string(d.id), pid_or_dash(d.owner_pid),
+						pid_or_dash(d.worker_tid), ifnames(d),
+						pair(mode_name(rx.mode), mode_name(tx.mode))};
+		for (const auto &k : knobs())
+			row.push_back(pair(std::to_string(rx.params.*k.field),
+					   std::to_string(tx.params.*k.field)));
+		rows.push_back(row);
 	}
 	return render_columns(rows) + "(values rx/tx)\n";
 }
@@ -225,9 +235,10 @@ std::string render_top(const std::vector<TopEntry> &rows, double interval_s,
 	std::string out = "lwvhostctl top: " + std::to_string(rows.size()) +
 			  " device(s), every " + fixed(interval_s, 1) + " s, via " + backend +
 			  "\n";
-	std::vector<std::vector<std::string>> t = {{"ID", "DIR", "IFNAME", "MODE",
-						    "POLL-US", "PPS", "MBIT/S", "KICKS/S",
-						    "SIGNALS/S", "KICK/PKT", "SIG/PKT", "CPU%"}};
+	std::vector<std::vector<std::string>> t = {
+		{"ID", "DIR", "IFNAME", "MODE",
+		 upper(knob_info(client::Knob::PollIntervalUs).name), "PPS", "MBIT/S",
+		 "KICKS/S", "SIGNALS/S", "KICK/PKT", "SIG/PKT", "CPU%"}};
 	for (const auto &e : rows)
 		for (Dir dir : kDirs) {
 			const auto &q = e.dev.at(dir);

@@ -344,7 +344,8 @@ int main(int argc, char **argv)
 	try {
 		if (list_settings) {
 			for (const auto &s : setting_names())
-				std::cout << s.name << "\n";
+				if (!s.alias)
+					std::cout << s.name << "\n";
 			return 0;
 		}
 		if (o.json && (*set || *dset))

@@ -14,8 +14,11 @@ import re
 
 import pytest
 
+from test_abi_docs import knob_names
+
 SCRIPT = "tests/integration/guest/ctl_session.sh"
-KNOBS = ["poll_interval_us", "idle_polls", "coalesce_usecs", "coalesce_frames"]
+# The kernel's knob list (VHOST_PACE_KNOBS): show, dump and JSON use these names.
+KNOBS = knob_names()
 STATS = ["packets", "bytes", "kicks", "signals", "signals_coalesced", "polls",
          "empty_polls", "timer_wakeups", "mode_switches", "busy_ns", "errors"]
 
@@ -130,8 +133,8 @@ def test_list_and_show_real_devices(vm):
     rc, out, err = s["list"]
     assert rc == 0 and err == "", err
     lines = out.splitlines()
-    assert lines[0].split() == ["ID", "OWNER", "WORKER", "IFNAME", "MODE", "POLL-US",
-                                "IDLE-POLLS", "USECS", "FRAMES"]
+    assert lines[0].split() == ["ID", "OWNER", "WORKER", "IFNAME", "MODE"] + \
+        [k.upper() for k in KNOBS]
     row = next(l.split() for l in lines[1:] if l.split()[0] == str(s.a))
     assert row[1] == s.vars["apid"] and row[2] == str(a["worker_tid"]) and row[3] == "vnet0"
     assert row[5] == "0/25"  # rx/tx poll interval
@@ -141,6 +144,8 @@ def test_list_and_show_real_devices(vm):
     assert out.startswith(f"device {s.a}\n")
     assert re.search(rf"^  owner pid\s+{s.vars['apid']}$", out, re.M), out
     assert re.search(r"^  poll_interval_us\s+0\s+25$", out, re.M), out
+    for k in KNOBS:
+        assert re.search(rf"^  {k}\s+\d+\s+\d+$", out, re.M), (k, out)
 
 
 def test_set_is_one_request_visible_through_procfs(vm):
@@ -202,7 +207,8 @@ def test_unprivileged_reads_refused_in_one_line(vm, name):
 
 def test_usage_errors_exit_2_with_one_line(vm):
     s = session(vm)
-    assert "tx-poll-us wants an unsigned integer, got 'abc'" in one_line_error(s, "usage_value", 2)
+    assert "tx_poll_interval_us wants an unsigned integer, got 'abc'" in \
+        one_line_error(s, "usage_value", 2)
     assert "unknown setting 'tx-poll-ms'" in one_line_error(s, "usage_name", 2)
     assert "frobnicate" in one_line_error(s, "usage_cmd", 2)
     assert "DEV is required" in one_line_error(s, "usage_nodev", 2)
@@ -248,7 +254,7 @@ def test_top_rates_and_worker_cpu(vm):
     assert rc == 0, err
     lines = out.splitlines()
     assert lines[0].startswith("lwvhostctl top: ") and lines[0].endswith("via genetlink")
-    assert lines[1].split() == ["ID", "DIR", "IFNAME", "MODE", "POLL-US", "PPS", "MBIT/S",
+    assert lines[1].split() == ["ID", "DIR", "IFNAME", "MODE", "POLL_INTERVAL_US", "PPS", "MBIT/S",
                                 "KICKS/S", "SIGNALS/S", "KICK/PKT", "SIG/PKT", "CPU%"]
     rx = next(l.split() for l in lines[2:] if l.split()[:2] == [str(s.a), "rx"])
     assert float(rx[-1]) > 0  # CPU% on the device's first row

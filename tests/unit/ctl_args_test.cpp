@@ -35,6 +35,35 @@ TEST(ParseSettings, EveryNameHitsItsKnobAndDirections)
 	}
 }
 
+TEST(ParseSettings, CanonicalNamesAreTheKnobNames)
+{
+	// Per knob: the name (both directions), rx_<name>, tx_<name>; nothing
+	// else but aliases.
+	std::vector<std::string> want;
+	for (const auto &k : lwvhost::client::knobs())
+		for (const char *prefix : {"", "rx_", "tx_"})
+			want.push_back(prefix + std::string(k.name));
+	std::vector<std::string> got;
+	for (const auto &s : setting_names())
+		if (!s.alias)
+			got.push_back(s.name);
+	EXPECT_EQ(got, want);
+}
+
+TEST(ParseSettings, OldSpellingsAreAliasesOfTheSameSetting)
+{
+	std::string err;
+	auto old = parse({"tx-poll-us", "50", "rx-usecs", "20", "idle-polls", "4"}, &err);
+	auto now = parse({"tx_poll_interval_us", "50", "rx_coalesce_usecs", "20", "idle_polls",
+			  "4"},
+			 &err);
+	ASSERT_TRUE(old && now) << err;
+	EXPECT_EQ(*old, *now);
+	// An alias and its canonical name are the same setting.
+	EXPECT_FALSE(parse({"tx-poll-us", "5", "tx_poll_interval_us", "6"}, &err));
+	EXPECT_EQ(err, "tx-poll-us and tx_poll_interval_us both set tx poll_interval_us");
+}
+
 TEST(ParseSettings, IssueExampleAllAtOnce)
 {
 	std::string err;
@@ -71,14 +100,19 @@ TEST(ParseSettings, UsageErrors)
 {
 	std::string err;
 	EXPECT_FALSE(parse({}, &err));
-	EXPECT_EQ(err, "nothing to set (give NAME VALUE pairs, e.g. tx-poll-us 50)");
+	EXPECT_EQ(err, "nothing to set (give NAME VALUE pairs, e.g. tx_poll_interval_us 50)");
 	EXPECT_FALSE(parse({"tx-poll-us"}, &err));
 	EXPECT_EQ(err, "'tx-poll-us' needs a value");
 	EXPECT_FALSE(parse({"tx-poll-us", "5", "rx-usecs"}, &err));
 	EXPECT_EQ(err, "'rx-usecs' needs a value");
-	EXPECT_FALSE(parse({"tx_poll_interval_us", "5"}, &err));
-	EXPECT_EQ(err.rfind("unknown setting 'tx_poll_interval_us' (one of: rx-poll-us, ", 0), 0u)
+	EXPECT_FALSE(parse({"tx_poll_us", "5"}, &err));
+	EXPECT_EQ(err.rfind("unknown setting 'tx_poll_us' (one of: poll_interval_us, "
+			    "rx_poll_interval_us, ",
+			    0),
+		  0u)
 		<< err;
+	// Aliases work but are not offered.
+	EXPECT_EQ(err.find("tx-poll-us"), std::string::npos) << err;
 	EXPECT_FALSE(parse({"tx-usecs", "5", "tx-usecs", "6"}, &err));
 	EXPECT_EQ(err, "tx-usecs given twice");
 	EXPECT_FALSE(parse({"idle-polls", "5", "tx-idle-polls", "6"}, &err));
@@ -92,11 +126,14 @@ TEST(ParseSettings, UsageErrors)
 TEST(SettingsHelp, OneLinePerNameWithTheRange)
 {
 	std::string h = settings_help();
-	EXPECT_NE(h.find("  tx-poll-us N      tx poll_interval_us (0..10000)\n"), std::string::npos)
+	EXPECT_NE(h.find("  tx_poll_interval_us N   tx (0..10000)\n"), std::string::npos) << h;
+	EXPECT_NE(h.find("  idle_polls N            rx and tx (1..100000)\n"), std::string::npos)
 		<< h;
-	EXPECT_NE(h.find("  idle-polls N      rx and tx idle_polls (1..100000)\n"), std::string::npos)
-		<< h;
-	EXPECT_EQ(std::count(h.begin(), h.end(), '\n'), long(setting_names().size()));
+	EXPECT_NE(h.find("  also accepted: rx-poll-us, tx-poll-us, "), std::string::npos) << h;
+	size_t canonical = 0;
+	for (const auto &s : setting_names())
+		canonical += !s.alias;
+	EXPECT_EQ(std::count(h.begin(), h.end(), '\n'), long(canonical + 1));
 }
 
 TEST(DeviceRef, IdsAndInterfaceNames)

@@ -60,9 +60,12 @@ TEST(List, OneLinePerDeviceWithRxTxPairs)
 	std::string out = render_list({sample_device(), d2});
 	auto lines = split(out, '\n');
 	ASSERT_EQ(lines.size(), 4u) << out;
-	EXPECT_EQ(lines[0], "ID  OWNER  WORKER  IFNAME  MODE         POLL-US  IDLE-POLLS  USECS  FRAMES");
-	EXPECT_EQ(lines[1], "7   4242   4250    tap0    event/poll   0/50     8/16        20/0   32/0");
-	EXPECT_EQ(lines[2], "9   -      -       -       event/event  0/0      8/8         0/0    0/0");
+	EXPECT_EQ(lines[0], "ID  OWNER  WORKER  IFNAME  MODE         POLL_INTERVAL_US  IDLE_POLLS  "
+			    "COALESCE_USECS  COALESCE_FRAMES");
+	EXPECT_EQ(lines[1], "7   4242   4250    tap0    event/poll   0/50              8/16        "
+			    "20/0            32/0");
+	EXPECT_EQ(lines[2], "9   -      -       -       event/event  0/0               8/8         "
+			    "0/0             0/0");
 	EXPECT_EQ(lines[3], "(values rx/tx)");
 }
 
@@ -139,11 +142,14 @@ TEST(Top, TableAndJson)
 	auto lines = split(out, '\n');
 	ASSERT_EQ(lines.size(), 4u) << out;
 	EXPECT_EQ(lines[0], "lwvhostctl top: 1 device(s), every 1.0 s, via genetlink");
-	EXPECT_EQ(lines[2].rfind("7   rx   tap0    event  0        -       -        -", 0), 0u)
+	EXPECT_EQ(lines[1].rfind("ID  DIR  IFNAME  MODE   POLL_INTERVAL_US  PPS", 0), 0u) << out;
+	EXPECT_EQ(lines[2].rfind("7   rx   tap0    event  0                 -       -        -", 0),
+		  0u)
 		<< lines[2];
 	EXPECT_NE(lines[2].find("12.3"), std::string::npos);
-	EXPECT_EQ(lines[3], "    tx   tap0    poll   50       100000  1211.20  1000     250        "
-			    "0.010     0.003") << out;
+	EXPECT_EQ(lines[3], "    tx   tap0    poll   50                100000  1211.20  1000     "
+			    "250        0.010     0.003")
+		<< out;
 	auto j = top_json({e}, 5.0);
 	EXPECT_EQ(j["devices"][0]["rx"]["rates"], nullptr);
 	EXPECT_DOUBLE_EQ(j["devices"][0]["tx"]["rates"]["pps"].get<double>(), 100000);

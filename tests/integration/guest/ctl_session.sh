@@ -48,6 +48,7 @@ tests/vm/load-lwvhost || exit 99
 run empty_list $C
 run empty_json $C --json list
 run defaults_before $C --json defaults
+# The old spellings (aliases) set the same module parameters.
 run defaults_set $C defaults set tx-poll-us 25 rx-frames 8
 run defaults_after $C --json defaults
 
@@ -83,18 +84,18 @@ run list_json $C --json list
 run show_a $C show "$A"
 
 # One atomic genetlink request, both directions; read back through procfs.
-run set_a $C set "$A" tx-poll-us 50 rx-usecs 20 rx-frames 16 idle-polls 4
+run set_a $C set "$A" tx_poll_interval_us 50 rx_coalesce_usecs 20 rx_coalesce_frames 16 idle_polls 4
 run procfs_a sh -c "cd /proc/lwvhost/$A && grep . tx_poll_interval_us \
 rx_coalesce_usecs rx_coalesce_frames rx_idle_polls tx_idle_polls"
 run show_a_procfs $C --procfs --json show "$A"
 
 # Refused writes: the kernel's message, exit 1, nothing changed.
-run set_bad $C set "$A" tx-poll-us 10001 rx-usecs 5
-run set_bad_idle $C set "$A" rx-frames 1 idle-polls 0
-run set_bad_procfs $C --procfs set "$A" tx-usecs 10001
+run set_bad $C set "$A" tx_poll_interval_us 10001 rx_coalesce_usecs 5
+run set_bad_idle $C set "$A" rx_coalesce_frames 1 idle_polls 0
+run set_bad_procfs $C --procfs set "$A" tx_coalesce_usecs 10001
 run after_bad $C --json show "$A"
-run set_unpriv setpriv --bounding-set=-net_admin $C set "$A" tx-usecs 7
-run set_unpriv_procfs setpriv --bounding-set=-net_admin $C --procfs set "$A" tx-usecs 7
+run set_unpriv setpriv --bounding-set=-net_admin $C set "$A" tx_coalesce_usecs 7
+run set_unpriv_procfs setpriv --bounding-set=-net_admin $C --procfs set "$A" tx_coalesce_usecs 7
 run after_unpriv cat "/proc/lwvhost/$A/tx_coalesce_usecs"
 # Reads need CAP_NET_ADMIN too: the kernel refuses, lwvhostctl says what is
 # missing in one line.
@@ -103,16 +104,16 @@ NOCAP="setpriv --bounding-set=-net_admin"
 run list_nobody $NOBODY $C list
 run list_nobody_procfs $NOBODY $C --procfs list
 run show_nobody_procfs $NOBODY $C --procfs show "$A"
-run set_nobody_procfs $NOBODY $C --procfs set "$A" tx-usecs 7
+run set_nobody_procfs $NOBODY $C --procfs set "$A" tx_coalesce_usecs 7
 run show_nocap $NOCAP $C show "$A"
 run show_nocap_procfs $NOCAP $C --procfs show "$A"
 run stats_nocap $NOCAP $C --json stats "$A"
 run dump_nocap_procfs $NOCAP $C --procfs dump
 run show_missing $C show 999999
-run set_missing $C set 999999 tx-usecs 1
+run set_missing $C set 999999 tx_coalesce_usecs 1
 
 # Usage errors: one line, exit 2.
-run usage_value $C set "$A" tx-poll-us abc
+run usage_value $C set "$A" tx_poll_interval_us abc
 run usage_name $C set "$A" tx-poll-ms 5
 run usage_cmd $C frobnicate
 run usage_nodev $C show
@@ -128,7 +129,7 @@ run dump_procfs $C --procfs dump --header
 # A network namespace of its own does not see the (init_net only) family:
 # the real fallback path.
 run fallback_list unshare -n $C --json list
-run fallback_set unshare -n $C set "$A" tx-frames 12
+run fallback_set unshare -n $C set "$A" tx_coalesce_frames 12
 run after_fallback $C --json show "$A"
 
 wait $bpid

@@ -340,8 +340,8 @@ def main():
     marks = [("fork", 0.0)] + res["steps"]
     for (a, ta), (b, tb) in zip(marks, marks[1:]):
         check(f"new device: {a} -> {b} within {LIMIT} s", tb - ta < LIMIT, f"{tb - ta:.3f} s")
-    report(f"lwvhostctl set {other_id} tx-usecs 7", probe(
-        "ctl_set_o", argv=[CTL, "set", str(other_id), "tx-usecs", "7"]), command_ok())
+    report(f"lwvhostctl set {other_id} tx_coalesce_usecs 7", probe(
+        "ctl_set_o", argv=[CTL, "set", str(other_id), "tx_coalesce_usecs", "7"]), command_ok())
     report("O's tx_coalesce_usecs reads 7", probe(
         "knob_o", read_file(f"/proc/lwvhost/{other_id}/tx_coalesce_usecs")),
         lambda v: (v.strip() == "7", repr(v)))
