@@ -68,7 +68,8 @@ modules:
 	done
 
 tools:
-	cmake -S $(TOP) -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S $(TOP) -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DLWVHOST_VERSION=$(LWVHOST_VERSION) >/dev/null
 	cmake --build $(BUILD) -j$$(nproc)
 
 check: modules tools

@@ -17,7 +17,7 @@
 #include "client/backend.h"
 #include "client/json.h"
 
-#include <CLI/CLI.hpp>
+#include "cli_start.h"
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -285,6 +285,7 @@ int main(int argc, char **argv)
 	CLI::App app{"Inspect and tune lwvhost (vhost-net replacement) devices.\n"
 		     "Without a command: list."};
 	app.name(kProg);
+	lwvhost::cli::add_version(app);
 	app.fallthrough();
 	app.require_subcommand(0, 1);
 	app.add_flag("--json", o.json, "JSON output (read commands)");
@@ -327,19 +328,8 @@ int main(int argc, char **argv)
 						"and direction (for scripts)");
 	dump->add_flag("--header", o.header, "first line names the columns");
 
-	try {
-		app.parse(argc, argv);
-	} catch (const CLI::CallForHelp &e) {
-		return app.exit(e);
-	} catch (const CLI::CallForAllHelp &e) {
-		return app.exit(e);
-	} catch (const CLI::ParseError &e) {
-		std::string msg = e.what();
-		if (auto nl = msg.find('\n'); nl != std::string::npos)
-			msg.resize(nl);
-		std::cerr << kProg << ": " << msg << " (try --help)\n";
-		return 2;
-	}
+	if (auto status = lwvhost::cli::parse(app, argc, argv))
+		return *status;
 
 	try {
 		if (list_settings) {

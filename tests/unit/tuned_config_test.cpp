@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include "cli_start.h"
 #include "tuned_args.h"
 #include "tuned_config.h"
 
@@ -163,4 +164,12 @@ TEST(TunedArgs, Help)
 	EXPECT_EQ(r.exit, 0);
 	EXPECT_NE(r.out.find("--dry-run"), std::string::npos);
 	EXPECT_NE(r.out.find("--once"), std::string::npos);
+}
+
+TEST(TunedArgs, Version)
+{
+	auto r = args({"--version"});
+	EXPECT_EQ(r.exit, 0);
+	EXPECT_EQ(r.out, std::string("lwvhost-tuned ") + lwvhost::cli::version() + "\n");
+	EXPECT_TRUE(r.err.empty());
 }

@@ -3,12 +3,13 @@
 // lines, from the genetlink "monitor" group. A small diagnostic built on
 // GenlMonitor (and what the VM tests use to check it).
 //
-//   lwvhost-events [--count N] [--timeout SEC]
+//   lwvhost-events [--count N] [--timeout SEC] | --version
 //
 // Exit status: 0 after N events (or on timeout with --count 0), 1 on
 // errors or a timeout before N events, 2 on usage errors.
 #include "client/genl.h"
 #include "client/json.h"
+#include "cli_start.h"
 
 #include <cerrno>
 #include <chrono>
@@ -31,6 +32,7 @@ constexpr const char *kHelp =
 	"  --count N      exit 0 after N events (0, the default: run until the timeout)\n"
 	"  --timeout SEC  give up after SEC seconds (0, the default: no timeout);\n"
 	"                 exit 1 if fewer than N events arrived by then\n"
+	"  --version      print the version and exit\n"
 	"  -h, --help     this text\n";
 
 int usage(const std::string &msg)
@@ -60,6 +62,10 @@ int main(int argc, char **argv)
 		std::string a = argv[i];
 		if (a == "-h" || a == "--help") {
 			std::cout << kHelp;
+			return 0;
+		}
+		if (a == "--version") {
+			std::cout << "lwvhost-events " << lwvhost::cli::version() << "\n";
 			return 0;
 		}
 		long *target = a == "--count" ? &count : a == "--timeout" ? &timeout_s : nullptr;

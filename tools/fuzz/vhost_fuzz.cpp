@@ -13,7 +13,7 @@
 // on one device) keeps its calls but not their interleaving (--no-races).
 //
 //   vhost-fuzz [--seed S] [--calls N] [--devices D] [--json] [--trace]
-#include <CLI/CLI.hpp>
+#include "cli_start.h"
 #include <algorithm>
 #include <arpa/inet.h>
 #include <array>
@@ -1001,6 +1001,8 @@ void Fuzzer::step(Rng &r, bool child)
 int main(int argc, char **argv)
 {
 	CLI::App app{"vhost-fuzz: seeded random /dev/vhost-net ioctl sequences"};
+	app.name("vhost-fuzz");
+	lwvhost::cli::add_version(app);
 	uint64_t seed = 1, calls = 10000;
 	unsigned devices = 3, hang_s = 20;
 	bool json = false, trace = false, no_races = false;
@@ -1013,16 +1015,8 @@ int main(int argc, char **argv)
 	app.add_flag("--json", json, "summary as JSON on stdout");
 	app.add_flag("--trace", trace, "print every step on stderr");
 	app.add_flag("--no-races", no_races, "no two-thread bursts (fully reproducible order)");
-	try {
-		app.parse(argc, argv);
-	} catch (const CLI::CallForHelp &) {
-		std::cout << app.help();
-		return 0;
-	} catch (const CLI::ParseError &e) {
-		std::string what = e.what();
-		std::cerr << "vhost-fuzz: " << what.substr(0, what.find('\n')) << " (see --help)\n";
-		return 2;
-	}
+	if (auto status = lwvhost::cli::parse(app, argc, argv))
+		return *status;
 	try {
 		// Taps and their traffic stay in a namespace of our own.
 		vnet::enter_private_netns();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // The controller's decision logic: pick a device direction's poll interval
 // from what the last period measured. Pure functions of (state, sample) so
-// they are unit tested against a simulated plant (plant_sim.h); the daemon
+// they are unit tested against a simulated plant (tests/unit/plant_sim.h); the daemon
 // (tools/tuned) only does I/O around them.
 //
 // Goal: minimise worker CPU per packet while keeping throughput within a

@@ -10,7 +10,7 @@
 #include "model.h"
 #include "report.h"
 
-#include <CLI/CLI.hpp>
+#include "cli_start.h"
 #include <iostream>
 
 using namespace lwvhost::trace;
@@ -96,6 +96,7 @@ int main(int argc, char **argv)
 	CLI::App app{"Analyse ftrace function_graph traces of vhost/vhost_net "
 		     "(tracefs 'trace' output, plain or .xz)."};
 	app.name("lwvhost-trace");
+	lwvhost::cli::add_version(app);
 	std::string file;
 	std::vector<std::string> diff;
 	bool json_out = false, csv = false, csv_passes = false, folded = false;
@@ -128,16 +129,8 @@ int main(int argc, char **argv)
 		       "apart (repeatable; replaces the profile's list)")
 		->allow_extra_args(false);
 
-	try {
-		app.parse(argc, argv);
-	} catch (const CLI::CallForHelp &e) {
-		return app.exit(e);
-	} catch (const CLI::ParseError &e) {
-		std::string msg = e.what();
-		if (auto nl = msg.find('\n'); nl != std::string::npos)
-			msg.resize(nl);
-		return usage_error(msg);
-	}
+	if (auto status = lwvhost::cli::parse(app, argc, argv))
+		return *status;
 
 	int formats = int(json_out) + int(csv) + int(csv_passes) + int(folded);
 	if (formats > 1)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "tuned_args.h"
 
-#include <CLI/CLI.hpp>
+#include "cli_start.h"
 
 #include "tuned_config.h"
 
@@ -15,6 +15,7 @@ ParsedArgs parse_args(int argc, const char *const *argv)
 	CLI::App app{"lwvhost-tuned: picks each lwvhost device's poll interval from what its "
 		     "vhost worker spends per packet"};
 	app.name("lwvhost-tuned");
+	lwvhost::cli::add_version(app);
 	auto *cfg = app.add_option("--config,-c", a.config,
 				   std::string("configuration file (default ") +
 					   kDefaultConfigPath + "; missing = built-in defaults)");
@@ -31,12 +32,13 @@ ParsedArgs parse_args(int argc, const char *const *argv)
 		r.exit = 0;
 		r.out = app.help();
 		return r;
+	} catch (const CLI::CallForVersion &e) {
+		r.exit = 0;
+		r.out = std::string(e.what()) + "\n";
+		return r;
 	} catch (const CLI::ParseError &e) {
-		std::string what = e.what();
-		if (auto nl = what.find('\n'); nl != std::string::npos)
-			what.erase(nl);
 		r.exit = 2;
-		r.err = "lwvhost-tuned: " + what + " (see --help)";
+		r.err = "lwvhost-tuned: " + lwvhost::cli::first_line(e.what()) + " (try --help)";
 		return r;
 	}
 	a.config_given = cfg->count() > 0;

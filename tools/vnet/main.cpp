@@ -7,7 +7,7 @@
 //   vnet hostile [--seed S]   malicious rings; exit 0 if the backend held
 //
 // Exit status: 0 ok, 1 a check or a kernel-side call failed, 2 usage error.
-#include <CLI/CLI.hpp>
+#include "cli_start.h"
 #include <cstdio>
 #include <iostream>
 
@@ -239,6 +239,8 @@ int do_hostile(Cli &c)
 int main(int argc, char **argv)
 {
 	CLI::App app{"vnet: user-space virtio-net driver over /dev/vhost-net"};
+	app.name("vnet");
+	lwvhost::cli::add_version(app);
 	app.require_subcommand(1);
 	Cli c;
 	auto *tx = app.add_subcommand("tx", "guest->host UDP flood, received by a host socket");
@@ -270,18 +272,8 @@ int main(int argc, char **argv)
 	ho->add_option("--device", c.device, "vhost-net character device");
 	ho->add_flag("--json", c.json, "machine-readable output");
 
-	try {
-		app.parse(argc, argv);
-	} catch (const CLI::CallForHelp &) {
-		std::cout << app.help();
-		return 0;
-	} catch (const CLI::ParseError &e) {
-		std::string what = e.what();
-		if (what.find('\n') != std::string::npos)
-			what = what.substr(0, what.find('\n'));
-		std::cerr << "vnet: " << what << " (see vnet --help)\n";
-		return 2;
-	}
+	if (auto status = lwvhost::cli::parse(app, argc, argv))
+		return *status;
 	try {
 		if (*st)
 			return do_selftest(c);
