@@ -90,20 +90,25 @@ style:
 
 # Without TRACE_ARGS: the whole reference set (stock, lwvhost event mode,
 # lwvhost polling at 50 us) on both kernels.
+# Into build/tracefile-samples/; TRACE_OUT=tracefile-samples replaces the
+# samples the repository keeps (and the unit tests read).
+TRACE_OUT ?= $(BUILD)/tracefile-samples
 trace: modules tools
 ifeq ($(strip $(TRACE_ARGS)),)
-	tools/trace/record-samples --backend stock
-	tools/trace/record-samples --backend lwvhost --label event
-	tools/trace/record-samples --backend lwvhost --param tx_poll_interval_us=50 \
-		--param rx_poll_interval_us=50 --label poll50
+	tools/trace/record-samples --out $(TRACE_OUT) --backend stock
+	tools/trace/record-samples --out $(TRACE_OUT) --backend lwvhost --label event
+	tools/trace/record-samples --out $(TRACE_OUT) --backend lwvhost \
+		--param tx_poll_interval_us=50 --param rx_poll_interval_us=50 --label poll50
 else
-	tools/trace/record-samples $(TRACE_ARGS)
+	tools/trace/record-samples --out $(TRACE_OUT) $(TRACE_ARGS)
 endif
 
-# Pacing sweep vs stock (CSV, SVG, Markdown into docs/bench/); BENCH_KERNELS
-# picks the kernels, SWEEP_ARGS is passed to tools/bench/sweep-in-vm.
+# Pacing sweep vs stock (CSV, SVG, Markdown) into build/bench/;
+# BENCH_OUT=docs/bench replaces the published results. BENCH_KERNELS picks
+# the kernels, SWEEP_ARGS is passed to tools/bench/sweep-in-vm.
+BENCH_OUT ?= $(BUILD)/bench
 bench: modules tools
-	tools/bench/pacing-sweep $(BENCH_KERNELS)
+	tools/bench/pacing-sweep --out $(BENCH_OUT) $(BENCH_KERNELS)
 
 clean:
 	rm -rf $(BUILD)
