@@ -139,7 +139,7 @@ uninstall:
 # DKMS builds from a copy of the kernel sources in /usr/src; dkms.conf's MAKE
 # runs `make modules KVER=<kernel>` there.
 DKMS_SRC = /usr/src/lwvhost-$(LWVHOST_RELEASE)
-DKMS_FILES = Makefile dkms.conf $(KSOURCES)
+DKMS_FILES = Makefile dkms.conf COPYING LICENSES $(KSOURCES)
 
 dkms-install:
 	@command -v dkms >/dev/null || { echo "dkms-install: dkms is not installed (apt-get install dkms)" >&2; exit 1; }

@@ -99,6 +99,8 @@ done
 [ ! -e /usr/local/share/lwvhost/install-manifest ] || echo "LEFTOVER manifest"
 make -s dkms-install KVER='{ks}' >> $log 2>&1 || {{ tail -n 30 $log; exit 1; }}
 dkms status lwvhost
+src=/usr/src/lwvhost-{makefile_release()}
+echo "SOURCE_LICENSES $(cd $src && ls COPYING LICENSES/GPL-2.0 LICENSES/exceptions/Linux-syscall-note 2>&1 | tr '\n' ' ')"
 for k in {ks}; do
 	echo "FILES $k $(cd /lib/modules/$k/updates/dkms && ls | sort | tr '\n' ' ')"
 	echo "RESOLVED $k $(modinfo -k $k -n vhost_net)"
@@ -131,6 +133,9 @@ def test_install_and_dkms_on_host(host_install):
         assert f"RESOLVED {k} /lib/modules/{k}/updates/dkms/vhost_net{suffix}" in out
         assert f"VERSION {k} {module_version()}" in out
         assert (OUT / f"modules-{k}" / "modules.dep").is_file()
+    # The source DKMS builds from carries the licence it is under.
+    assert re.search(r"^SOURCE_LICENSES COPYING LICENSES/GPL-2.0 "
+                     r"LICENSES/exceptions/Linux-syscall-note $", out, re.M), out
     assert "LEFTOVER" not in out, out
     # The sandbox kept the host as it was.
     for k in kernels:
