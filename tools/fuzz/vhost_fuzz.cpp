@@ -211,6 +211,24 @@ private:
 	int pick_fd_arg(Rng &r, bool backend);
 	uint64_t pick_uaddr(Rng &r, size_t size, size_t align);
 	void *place(Rng &r, const void *src, size_t size, bool out, std::string &how);
+	// One ioctl's argument: the request (raw picks its own), the bytes,
+	// whether the kernel writes them, and the description for the log.
+	struct IoctlArg {
+		unsigned long req = 0;
+		uint8_t buf[8 + 32 * 64 + 64] = {};
+		size_t size = 0;
+		bool out = false;
+		std::string desc;
+	};
+	void arg_u64(Rng &r, IoctlArg &a);
+	void arg_state(Rng &r, IoctlArg &a);
+	void arg_addr(Rng &r, IoctlArg &a);
+	void arg_file(Rng &r, IoctlArg &a);
+	void arg_mem(Rng &r, IoctlArg &a);
+	void arg_worker(Rng &r, IoctlArg &a);
+	void arg_vring_worker(Rng &r, IoctlArg &a);
+	void arg_i32(Rng &r, IoctlArg &a);
+	void arg_raw(Rng &r, IoctlArg &a);
 	void do_ioctl(Rng &r, size_t di, const IoctlDef &d, bool child);
 	void do_open(Rng &r);
 	void do_close(Rng &r);
@@ -350,6 +368,12 @@ size_t Fuzzer::pick_dev(Rng &r, bool open_only)
 	return r.below(devs_.size());
 }
 
+// A vq index: mostly a real one (0 or 1), sometimes any 32-bit boundary.
+uint32_t pick_index(Rng &r)
+{
+	return static_cast<uint32_t>(r.chance(7, 8) ? r.below(2) : r.boundary(32));
+}
+
 int Fuzzer::pick_fd_arg(Rng &r, bool backend)
 {
 	switch (r.weighted({backend ? 1u : 10u, backend ? 10u : 1u, 3, 3, 1, 1, 1, 1})) {
@@ -444,173 +468,193 @@ void *Fuzzer::place(Rng &r, const void *src, size_t size, bool out, std::string 
 	}
 }
 
+void Fuzzer::arg_u64(Rng &r, IoctlArg &a)
+{
+	uint64_t v;
+	if (a.req == VHOST_SET_FEATURES) {
+		// Mostly real feature combinations, sometimes anything.
+		const uint64_t known = (1ull << 15) | (1ull << 24) | (1ull << 26) |
+				       (1ull << 27) | (1ull << 28) | (1ull << 29) |
+				       (1ull << 32) | (1ull << 33) | (1ull << 34) |
+				       (1ull << 35) | (1ull << 40);
+		v = r.chance(3, 4) ? (r.next() & known) : r.boundary(64);
+	} else if (a.req == VHOST_SET_LOG_BASE) {
+		v = r.chance(1, 2) ? pick_uaddr(r, 4096, 8) : r.boundary(64);
+	} else {
+		v = r.boundary(64);
+	}
+	std::memcpy(a.buf, &v, 8);
+	a.size = 8;
+	a.out = a.req == VHOST_GET_FEATURES || a.req == VHOST_GET_BACKEND_FEATURES;
+}
+
+void Fuzzer::arg_state(Rng &r, IoctlArg &a)
+{
+	vhost_vring_state s{pick_index(r), 0};
+	if (a.req == VHOST_SET_VRING_BUSYLOOP_TIMEOUT)
+		// Mostly short: a stock worker busy-polls this many us per pass.
+		s.num = static_cast<uint32_t>(r.chance(7, 8) ? r.below(200) : r.boundary(32));
+	else if (a.req == VHOST_SET_VRING_NUM)
+		s.num = r.chance(1, 2) ? r.pick<uint32_t>({1, 2, 64, 256, 1024, 32768, 65535, 65536, 3, 0})
+				       : static_cast<uint32_t>(r.boundary(32));
+	else
+		s.num = static_cast<uint32_t>(r.boundary(r.chance(1, 2) ? 16 : 32));
+	std::memcpy(a.buf, &s, sizeof(s));
+	a.size = sizeof(s);
+	a.out = a.req == VHOST_GET_VRING_BASE || a.req == VHOST_GET_VRING_BUSYLOOP_TIMEOUT ||
+	      a.req == VHOST_GET_VRING_ENDIAN;
+	a.desc += " index=" + std::to_string(s.index) + " num=" + std::to_string(s.num);
+}
+
+void Fuzzer::arg_addr(Rng &r, IoctlArg &a)
+{
+	vhost_vring_addr v{};
+	v.index = pick_index(r);
+	v.flags = r.chance(7, 8) ? (r.chance(1, 4) ? 1u << VHOST_VRING_F_LOG : 0u)
+				 : static_cast<uint32_t>(r.boundary(32));
+	v.desc_user_addr = pick_uaddr(r, 16 * kRingNum, 16);
+	v.avail_user_addr = pick_uaddr(r, 6 + 2 * kRingNum, 2);
+	v.used_user_addr = pick_uaddr(r, 6 + 8 * kRingNum, 4);
+	v.log_guest_addr = r.chance(1, 2) ? kGuestGpa + r.below(kGuestSize) : r.boundary(64);
+	std::memcpy(a.buf, &v, sizeof(v));
+	a.size = sizeof(v);
+	a.desc += " index=" + std::to_string(v.index);
+}
+
+void Fuzzer::arg_file(Rng &r, IoctlArg &a)
+{
+	vhost_vring_file f{pick_index(r), pick_fd_arg(r, a.req == VHOST_NET_SET_BACKEND)};
+	std::memcpy(a.buf, &f, sizeof(f));
+	a.size = sizeof(f);
+	a.desc += " index=" + std::to_string(f.index) + " fd=" + std::to_string(f.fd);
+}
+
+void Fuzzer::arg_mem(Rng &r, IoctlArg &a)
+{
+	// Region count: realistic, at the limit, beyond it, or huge (the
+	// array then runs into the guard page).
+	uint32_t n = r.chance(3, 4) ? static_cast<uint32_t>(r.range(0, 4))
+				    : r.pick<uint32_t>({0, 63, 64, 65, 509, 510, 511, 0x7fffffff,
+							0xffffffff});
+	const size_t cap = (sizeof(a.buf) - 8) / 32;
+	uint32_t pad = r.chance(15, 16) ? 0 : static_cast<uint32_t>(r.boundary(32));
+	std::memcpy(a.buf, &n, 4);
+	std::memcpy(a.buf + 4, &pad, 4);
+	const uint64_t g = reinterpret_cast<uintptr_t>(guest_);
+	for (size_t i = 0; i < std::min<size_t>(n, cap); i++) {
+		uint64_t reg[4];
+		const uint64_t slice = kGuestSize / 4;
+		switch (r.weighted({8, 2, 1, 1, 1, 1, 1})) {
+		case 0:	 // a sane, disjoint slice
+			reg[0] = kGuestGpa + i * slice;
+			reg[1] = slice;
+			reg[2] = g + i * slice;
+			break;
+		case 1:	 // overlaps the previous slice in gpa
+			reg[0] = kGuestGpa + i * slice / 2;
+			reg[1] = slice;
+			reg[2] = g + (i % 4) * slice;
+			break;
+		case 2:	 // size 0
+			reg[0] = kGuestGpa + i * slice;
+			reg[1] = 0;
+			reg[2] = g;
+			break;
+		case 3:	 // gpa + size wraps
+			reg[0] = ~0ull - r.below(4096);
+			reg[1] = slice;
+			reg[2] = g;
+			break;
+		case 4:	 // uaddr + size wraps or is a kernel address
+			reg[0] = kGuestGpa + i * slice;
+			reg[1] = r.pick<uint64_t>({slice, ~0ull, 1ull << 47});
+			reg[2] = r.pick<uint64_t>({0xffff888000000000ull, ~0ull - 4095, g});
+			break;
+		case 5:	 // unaligned
+			reg[0] = kGuestGpa + i * slice + r.below(4096);
+			reg[1] = slice - r.below(4096);
+			reg[2] = g + r.below(4096);
+			break;
+		default:
+			reg[0] = r.boundary(64);
+			reg[1] = r.boundary(64);
+			reg[2] = r.chance(1, 2) ? g + r.below(kGuestSize) : r.boundary(64);
+			break;
+		}
+		reg[3] = r.chance(15, 16) ? 0 : r.boundary(64);  // flags_padding
+		std::memcpy(a.buf + 8 + 32 * i, reg, 32);
+	}
+	a.size = 8 + 32 * std::min<size_t>(n, cap);
+	a.desc += " nregions=" + std::to_string(n);
+}
+
+void Fuzzer::arg_worker(Rng &r, IoctlArg &a)
+{
+	WorkerState w{static_cast<uint32_t>(r.boundary(32))};
+	std::memcpy(a.buf, &w, sizeof(w));
+	a.size = sizeof(w);
+	a.out = a.req == kNewWorker;
+}
+
+void Fuzzer::arg_vring_worker(Rng &r, IoctlArg &a)
+{
+	VringWorker w{pick_index(r), static_cast<uint32_t>(r.boundary(32))};
+	std::memcpy(a.buf, &w, sizeof(w));
+	a.size = sizeof(w);
+	a.out = a.req == kGetVringWorker;
+}
+
+void Fuzzer::arg_i32(Rng &r, IoctlArg &a)
+{
+	int32_t v = pick_fd_arg(r, false);
+	std::memcpy(a.buf, &v, 4);
+	a.size = 4;
+}
+
+void Fuzzer::arg_raw(Rng &r, IoctlArg &a)
+{
+	if (!a.req) {
+		// Any number in the vhost ioctl space, any direction/size.
+		a.req = (r.below(4) << 30) | (r.below(512) << 16) | (VHOST_VIRTIO << 8) | r.below(256);
+		a.desc += " req=0x" + ([&] {
+			char b[20];
+			std::snprintf(b, sizeof(b), "%lx", a.req);
+			return std::string(b);
+		})();
+	}
+	for (size_t i = 0; i < 64; i++)
+		a.buf[i] = static_cast<uint8_t>(r.next());
+	a.size = 64;
+}
+
+// One ioctl: the builder for its argument kind (above) fills the
+// argument, then the call, its errno tally and the owner bookkeeping.
 void Fuzzer::do_ioctl(Rng &r, size_t di, const IoctlDef &d, bool child)
 {
-	const int fd = devs_[di].fd;
-	unsigned long req = d.req;
-	uint8_t buf[8 + 32 * 64 + 64] = {};
-	size_t size = 0;
-	bool out = false;
-	std::string desc = std::string(d.name) + " dev" + std::to_string(di);
-	auto index = [&] {
-		return static_cast<uint32_t>(r.chance(7, 8) ? r.below(2) : r.boundary(32));
+	using Builder = void (Fuzzer::*)(Rng &, IoctlArg &);
+	static constexpr Builder kBuilders[] = {
+		nullptr, // Arg::none
+		&Fuzzer::arg_u64,
+		&Fuzzer::arg_state,
+		&Fuzzer::arg_addr,
+		&Fuzzer::arg_file,
+		&Fuzzer::arg_mem,
+		&Fuzzer::arg_worker,
+		&Fuzzer::arg_vring_worker,
+		&Fuzzer::arg_i32,
+		&Fuzzer::arg_raw,
 	};
-	switch (d.arg) {
-	case Arg::none:
-		break;
-	case Arg::u64: {
-		uint64_t v;
-		if (req == VHOST_SET_FEATURES) {
-			// Mostly real feature combinations, sometimes anything.
-			const uint64_t known = (1ull << 15) | (1ull << 24) | (1ull << 26) |
-					       (1ull << 27) | (1ull << 28) | (1ull << 29) |
-					       (1ull << 32) | (1ull << 33) | (1ull << 34) |
-					       (1ull << 35) | (1ull << 40);
-			v = r.chance(3, 4) ? (r.next() & known) : r.boundary(64);
-		} else if (req == VHOST_SET_LOG_BASE) {
-			v = r.chance(1, 2) ? pick_uaddr(r, 4096, 8) : r.boundary(64);
-		} else {
-			v = r.boundary(64);
-		}
-		std::memcpy(buf, &v, 8);
-		size = 8;
-		out = req == VHOST_GET_FEATURES || req == VHOST_GET_BACKEND_FEATURES;
-		break;
-	}
-	case Arg::i32: {
-		int32_t v = pick_fd_arg(r, false);
-		std::memcpy(buf, &v, 4);
-		size = 4;
-		break;
-	}
-	case Arg::state: {
-		vhost_vring_state s{index(), 0};
-		if (req == VHOST_SET_VRING_BUSYLOOP_TIMEOUT)
-			// Mostly short: a stock worker busy-polls this many us per pass.
-			s.num = static_cast<uint32_t>(r.chance(7, 8) ? r.below(200) : r.boundary(32));
-		else if (req == VHOST_SET_VRING_NUM)
-			s.num = r.chance(1, 2) ? r.pick<uint32_t>({1, 2, 64, 256, 1024, 32768, 65535, 65536, 3, 0})
-					       : static_cast<uint32_t>(r.boundary(32));
-		else
-			s.num = static_cast<uint32_t>(r.boundary(r.chance(1, 2) ? 16 : 32));
-		std::memcpy(buf, &s, sizeof(s));
-		size = sizeof(s);
-		out = req == VHOST_GET_VRING_BASE || req == VHOST_GET_VRING_BUSYLOOP_TIMEOUT ||
-		      req == VHOST_GET_VRING_ENDIAN;
-		desc += " index=" + std::to_string(s.index) + " num=" + std::to_string(s.num);
-		break;
-	}
-	case Arg::addr: {
-		vhost_vring_addr a{};
-		a.index = index();
-		a.flags = r.chance(7, 8) ? (r.chance(1, 4) ? 1u << VHOST_VRING_F_LOG : 0u)
-					 : static_cast<uint32_t>(r.boundary(32));
-		a.desc_user_addr = pick_uaddr(r, 16 * kRingNum, 16);
-		a.avail_user_addr = pick_uaddr(r, 6 + 2 * kRingNum, 2);
-		a.used_user_addr = pick_uaddr(r, 6 + 8 * kRingNum, 4);
-		a.log_guest_addr = r.chance(1, 2) ? kGuestGpa + r.below(kGuestSize) : r.boundary(64);
-		std::memcpy(buf, &a, sizeof(a));
-		size = sizeof(a);
-		desc += " index=" + std::to_string(a.index);
-		break;
-	}
-	case Arg::file: {
-		vhost_vring_file f{index(), pick_fd_arg(r, req == VHOST_NET_SET_BACKEND)};
-		std::memcpy(buf, &f, sizeof(f));
-		size = sizeof(f);
-		desc += " index=" + std::to_string(f.index) + " fd=" + std::to_string(f.fd);
-		break;
-	}
-	case Arg::mem: {
-		// Region count: realistic, at the limit, beyond it, or huge (the
-		// array then runs into the guard page).
-		uint32_t n = r.chance(3, 4) ? static_cast<uint32_t>(r.range(0, 4))
-					    : r.pick<uint32_t>({0, 63, 64, 65, 509, 510, 511, 0x7fffffff,
-								0xffffffff});
-		const size_t cap = (sizeof(buf) - 8) / 32;
-		uint32_t pad = r.chance(15, 16) ? 0 : static_cast<uint32_t>(r.boundary(32));
-		std::memcpy(buf, &n, 4);
-		std::memcpy(buf + 4, &pad, 4);
-		const uint64_t g = reinterpret_cast<uintptr_t>(guest_);
-		for (size_t i = 0; i < std::min<size_t>(n, cap); i++) {
-			uint64_t reg[4];
-			const uint64_t slice = kGuestSize / 4;
-			switch (r.weighted({8, 2, 1, 1, 1, 1, 1})) {
-			case 0:	 // a sane, disjoint slice
-				reg[0] = kGuestGpa + i * slice;
-				reg[1] = slice;
-				reg[2] = g + i * slice;
-				break;
-			case 1:	 // overlaps the previous slice in gpa
-				reg[0] = kGuestGpa + i * slice / 2;
-				reg[1] = slice;
-				reg[2] = g + (i % 4) * slice;
-				break;
-			case 2:	 // size 0
-				reg[0] = kGuestGpa + i * slice;
-				reg[1] = 0;
-				reg[2] = g;
-				break;
-			case 3:	 // gpa + size wraps
-				reg[0] = ~0ull - r.below(4096);
-				reg[1] = slice;
-				reg[2] = g;
-				break;
-			case 4:	 // uaddr + size wraps or is a kernel address
-				reg[0] = kGuestGpa + i * slice;
-				reg[1] = r.pick<uint64_t>({slice, ~0ull, 1ull << 47});
-				reg[2] = r.pick<uint64_t>({0xffff888000000000ull, ~0ull - 4095, g});
-				break;
-			case 5:	 // unaligned
-				reg[0] = kGuestGpa + i * slice + r.below(4096);
-				reg[1] = slice - r.below(4096);
-				reg[2] = g + r.below(4096);
-				break;
-			default:
-				reg[0] = r.boundary(64);
-				reg[1] = r.boundary(64);
-				reg[2] = r.chance(1, 2) ? g + r.below(kGuestSize) : r.boundary(64);
-				break;
-			}
-			reg[3] = r.chance(15, 16) ? 0 : r.boundary(64);  // flags_padding
-			std::memcpy(buf + 8 + 32 * i, reg, 32);
-		}
-		size = 8 + 32 * std::min<size_t>(n, cap);
-		desc += " nregions=" + std::to_string(n);
-		break;
-	}
-	case Arg::worker: {
-		WorkerState w{static_cast<uint32_t>(r.boundary(32))};
-		std::memcpy(buf, &w, sizeof(w));
-		size = sizeof(w);
-		out = req == kNewWorker;
-		break;
-	}
-	case Arg::vring_worker: {
-		VringWorker w{index(), static_cast<uint32_t>(r.boundary(32))};
-		std::memcpy(buf, &w, sizeof(w));
-		size = sizeof(w);
-		out = req == kGetVringWorker;
-		break;
-	}
-	case Arg::raw: {
-		if (!req) {
-			// Any number in the vhost ioctl space, any direction/size.
-			req = (r.below(4) << 30) | (r.below(512) << 16) | (VHOST_VIRTIO << 8) | r.below(256);
-			desc += " req=0x" + ([&] {
-				char b[20];
-				std::snprintf(b, sizeof(b), "%lx", req);
-				return std::string(b);
-			})();
-		}
-		for (size_t i = 0; i < 64; i++)
-			buf[i] = static_cast<uint8_t>(r.next());
-		size = 64;
-		break;
-	}
-	}
+	static_assert(std::size(kBuilders) == size_t(Arg::raw) + 1);
+	const int fd = devs_[di].fd;
+	IoctlArg a;
+	a.req = d.req;
+	a.desc = std::string(d.name) + " dev" + std::to_string(di);
+	if (Builder b = kBuilders[size_t(d.arg)])
+		(this->*b)(r, a);
+	const unsigned long req = a.req;
+	std::string &desc = a.desc;
 	std::string how;
-	void *argp = size ? place(r, buf, size, out, how) : reinterpret_cast<void *>(r.boundary(64));
+	void *argp = a.size ? place(r, a.buf, a.size, a.out, how) : reinterpret_cast<void *>(r.boundary(64));
 	desc += how;
 	note((child ? "child " : "") + desc);
 	g_op_started_ns = mono_ns();
