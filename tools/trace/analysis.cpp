@@ -222,13 +222,12 @@ Dist make_dist(std::vector<uint64_t> v)
 	return d;
 }
 
-Analysis analyze(const Trace &t, const Profile &profile)
-{
-	Analysis a;
-	a.profile = profile.name;
+namespace {
 
-	// ---- what the input was
-	TraceInfo &info = a.info;
+// What the input was: its lines, formats, tasks and damage.
+TraceInfo trace_info(const Trace &t)
+{
+	TraceInfo info;
 	info.lines = t.lines;
 	info.events = t.events();
 	info.unknown_lines = t.unknown_lines();
@@ -256,7 +255,13 @@ Analysis analyze(const Trace &t, const Profile &profile)
 	info.tail_mismatches = t.tail_mismatches;
 	info.displaced_returns = t.displaced_returns;
 
-	// ---- per function
+	return info;
+}
+
+// Calls, total and self time per function, by total time.
+std::vector<FuncStats> function_stats(const Trace &t)
+{
+	std::vector<FuncStats> out;
 	struct Acc {
 		uint64_t calls = 0, incomplete = 0;
 		std::vector<uint64_t> total, self;
@@ -291,22 +296,37 @@ Analysis analyze(const Trace &t, const Profile &profile)
 		s.incomplete = x.incomplete;
 		s.total = make_dist(std::move(x.total));
 		s.self = make_dist(std::move(x.self));
-		a.functions.push_back(std::move(s));
+		out.push_back(std::move(s));
 	}
-	std::sort(a.functions.begin(), a.functions.end(),
+	std::sort(out.begin(), out.end(),
 		  [](const FuncStats &l, const FuncStats &r) {
 			  return std::tie(r.total.sum, r.calls, l.func) <
 				 std::tie(l.total.sum, l.calls, r.func);
 		  });
 
-	// ---- worker passes, wakeups and other work (outermost calls only)
-	struct Wakeup {
-		uint64_t start;
-		bool timer;
-	};
+	return out;
+}
+
+struct Wakeup {
+	uint64_t start;
+	bool timer;
+};
+
+// What the walk over the call trees found besides the passes themselves.
+struct Walk {
 	std::vector<Wakeup> wakeups;
 	std::vector<std::pair<uint64_t, int>> handlers;  // start, pass index or -1
-	uint64_t wakeups_no_time = 0;
+	uint64_t no_time = 0;  // wakeups without a timestamp
+};
+
+// The worker's passes (outermost pass functions, with their packets),
+// the wakeup calls (outermost only) and the handler starts, in one walk.
+Walk walk_passes(const Trace &t, const Profile &profile, Analysis &a)
+{
+	Walk w;
+	std::vector<Wakeup> &wakeups = w.wakeups;
+	auto &handlers = w.handlers;
+	uint64_t &wakeups_no_time = w.no_time;
 	// Walk each tree once, remembering whether we are inside a pass or a
 	// wakeup call already.
 	struct Item {
@@ -364,10 +384,16 @@ Analysis analyze(const Trace &t, const Profile &profile)
 			todo.push_back({*c, in_pass, in_wakeup});
 	}
 
-	// Pass statistics per kind.
+	return w;
+}
+
+// Pass statistics per kind (tx, rx).
+std::vector<PassKindStats> pass_kind_stats(const std::vector<Pass> &passes)
+{
+	std::vector<PassKindStats> out;
 	std::map<std::string, std::pair<std::vector<uint64_t>, std::vector<uint64_t>>> per;
 	std::map<std::string, PassKindStats> kinds;
-	for (const auto &p : a.passes) {
+	for (const auto &p : passes) {
 		PassKindStats &k = kinds[p.kind];
 		k.kind = p.kind;
 		k.passes++;
@@ -384,13 +410,20 @@ Analysis analyze(const Trace &t, const Profile &profile)
 	for (auto &[kind, k] : kinds) {
 		k.packets_per_pass = make_dist(per[kind].first);
 		k.duration = make_dist(per[kind].second);
-		a.pass_kinds.push_back(k);
+		out.push_back(k);
 	}
 
-	// Wakeup -> next handler start: every handler run takes all wakeups
-	// queued since the previous one.
+	return out;
+}
+
+// Wakeup -> next handler start: every handler run takes all wakeups
+// queued since the previous one.
+void wakeup_latency(const Trace &t, Walk &walk, Analysis &a)
+{
+	std::vector<Wakeup> &wakeups = walk.wakeups;
+	auto &handlers = walk.handlers;
 	WakeupStats &w = a.wakeups;
-	w.wakeups = wakeups.size() + wakeups_no_time;
+	w.wakeups = wakeups.size() + walk.no_time;
 	w.available = t.has_abstime;
 	if (w.available) {
 		std::stable_sort(wakeups.begin(), wakeups.end(),
@@ -429,8 +462,12 @@ Analysis analyze(const Trace &t, const Profile &profile)
 		w.wakeups_per_pass = pp.mean;
 	}
 
-	// ---- context switches
-	SwitchStats &s = a.switches;
+}
+
+// Context switches, per CPU and into the vhost workers.
+SwitchStats switch_stats(const Trace &t)
+{
+	SwitchStats s;
 	for (const auto &sw : t.switches) {
 		s.total++;
 		s.per_cpu[sw.cpu]++;
@@ -443,7 +480,13 @@ Analysis analyze(const Trace &t, const Profile &profile)
 		s.into_task[next.name()]++;
 	}
 
-	// ---- folded stacks: self time of every call with a duration
+	return s;
+}
+
+// Folded stacks: the self time of every call with a duration.
+std::map<std::string, uint64_t> folded_stacks(const Trace &t)
+{
+	std::map<std::string, uint64_t> folded;
 	for (size_t i = 0; i < t.frames.size(); i++) {
 		const Frame &f = t.frames[i];
 		if (!f.dur_ns)
@@ -453,8 +496,24 @@ Analysis analyze(const Trace &t, const Profile &profile)
 			if (t.frames[c].dur_ns)
 				kids += *t.frames[c].dur_ns;
 		uint64_t self = *f.dur_ns > kids ? *f.dur_ns - kids : 0;
-		a.folded[stack_of(t, int(i))] += self;
+		folded[stack_of(t, int(i))] += self;
 	}
+	return folded;
+}
+
+}  // namespace
+
+Analysis analyze(const Trace &t, const Profile &profile)
+{
+	Analysis a;
+	a.profile = profile.name;
+	a.info = trace_info(t);
+	a.functions = function_stats(t);
+	Walk walk = walk_passes(t, profile, a);
+	a.pass_kinds = pass_kind_stats(a.passes);
+	wakeup_latency(t, walk, a);
+	a.switches = switch_stats(t);
+	a.folded = folded_stacks(t);
 	return a;
 }
 
