@@ -148,6 +148,14 @@ const char *kKindNames[k_count] = {
 	"mutate",
 };
 
+// "gpa 0x1234" for a case's description.
+std::string gpa_text(uint64_t gpa)
+{
+	char b[32];
+	std::snprintf(b, sizeof(b), "gpa 0x%llx", static_cast<unsigned long long>(gpa));
+	return b;
+}
+
 bool must_fail(Kind k)
 {
 	return k <= k_wrong_direction;
@@ -526,138 +534,113 @@ uint64_t Hostile::worker_run_ns()
 // Writes case c's ring contents (not yet kicked).
 void Hostile::build_loop(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const unsigned num = x.num;
-	const uint16_t wr = x.wr;
 	Rng &r = rng_;
-	unsigned len = static_cast<unsigned>(r.range(1, std::min(num, 8u)));
-	unsigned first = static_cast<unsigned>(r.below(num));
+	unsigned len = static_cast<unsigned>(r.range(1, std::min(x.num, 8u)));
+	unsigned first = static_cast<unsigned>(r.below(x.num));
 	Seg s = x.buffer(0);
 	for (unsigned i = 0; i < len; i++) {
-		unsigned d = (first + i) % num, nx = (first + (i + 1) % len) % num;
-		wdesc(q, d, s.gpa, i ? 1 : s.len, F_NEXT | wr, static_cast<uint16_t>(nx));
+		unsigned d = (first + i) % x.num, nx = (first + (i + 1) % len) % x.num;
+		wdesc(x.q, d, s.gpa, i ? 1 : s.len, F_NEXT | x.wr, static_cast<uint16_t>(nx));
 	}
-	publish(q, static_cast<uint16_t>(first));
+	publish(x.q, static_cast<uint16_t>(first));
 	c.what = "direct loop of " + std::to_string(len);
 }
 
 void Hostile::build_loop_indirect(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const uint16_t wr = x.wr;
-	const uint64_t table = x.table;
 	Rng &r = rng_;
 	unsigned len = static_cast<unsigned>(r.range(1, 16));
 	Seg s = x.buffer(0);
 	for (unsigned i = 0; i < len; i++)
-		wtable(table, i, s.gpa, i ? 1 : s.len, F_NEXT | wr, static_cast<uint16_t>((i + 1) % len));
-	wdesc(q, 0, table, 16 * len, F_INDIRECT, 0);
-	publish(q, 0);
+		wtable(x.table, i, s.gpa, i ? 1 : s.len, F_NEXT | x.wr, static_cast<uint16_t>((i + 1) % len));
+	wdesc(x.q, 0, x.table, 16 * len, F_INDIRECT, 0);
+	publish(x.q, 0);
 	c.what = "indirect loop of " + std::to_string(len);
 }
 
 void Hostile::build_next_oob(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const unsigned num = x.num;
-	const uint16_t wr = x.wr;
 	Rng &r = rng_;
 	Seg s = x.buffer(0);
-	uint16_t nx = static_cast<uint16_t>(num + r.below(65536 - num));
-	wdesc(q, 0, s.gpa, s.len, F_NEXT | wr, nx);
-	publish(q, 0);
+	uint16_t nx = static_cast<uint16_t>(x.num + r.below(65536 - x.num));
+	wdesc(x.q, 0, s.gpa, s.len, F_NEXT | x.wr, nx);
+	publish(x.q, 0);
 	c.what = "next=" + std::to_string(nx);
 }
 
 void Hostile::build_next_oob_indirect(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const uint16_t wr = x.wr;
-	const uint64_t table = x.table;
 	Rng &r = rng_;
 	unsigned len = static_cast<unsigned>(r.range(1, 8));
 	Seg s = x.buffer(0);
 	uint16_t nx = static_cast<uint16_t>(len + r.below(65536 - len));
 	for (unsigned i = 0; i < len; i++)
-		wtable(table, i, s.gpa, i ? 1 : s.len, F_NEXT | wr,
+		wtable(x.table, i, s.gpa, i ? 1 : s.len, F_NEXT | x.wr,
 		       i + 1 < len ? static_cast<uint16_t>(i + 1) : nx);
-	wdesc(q, 0, table, 16 * len, F_INDIRECT, 0);
-	publish(q, 0);
+	wdesc(x.q, 0, x.table, 16 * len, F_INDIRECT, 0);
+	publish(x.q, 0);
 	c.what = "indirect next=" + std::to_string(nx) + " of " + std::to_string(len);
 }
 
 void Hostile::build_nested_indirect(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const uint16_t wr = x.wr;
-	const uint64_t table = x.table;
 	Rng &r = rng_;
 	Seg s = x.buffer(0);
 	const uint64_t inner = kTables + 32768;
-	wtable(inner, 0, s.gpa, s.len, wr, 0);
+	wtable(inner, 0, s.gpa, s.len, x.wr, 0);
 	unsigned where = static_cast<unsigned>(r.below(3));
-	// The nested table entry first, last, or in the middle.
+	// The nested x.table entry first, last, or in the middle.
 	unsigned n = 3;
 	for (unsigned i = 0; i < n; i++) {
 		bool nest = i == where;
-		wtable(table, i, nest ? inner : s.gpa, nest ? 16 : 1,
-		       (nest ? F_INDIRECT : wr) | (i + 1 < n ? F_NEXT : 0), static_cast<uint16_t>(i + 1));
+		wtable(x.table, i, nest ? inner : s.gpa, nest ? 16 : 1,
+		       (nest ? F_INDIRECT : x.wr) | (i + 1 < n ? F_NEXT : 0), static_cast<uint16_t>(i + 1));
 	}
-	wdesc(q, 0, table, 16 * n, F_INDIRECT, 0);
-	publish(q, 0);
+	wdesc(x.q, 0, x.table, 16 * n, F_INDIRECT, 0);
+	publish(x.q, 0);
 	c.what = "indirect entry " + std::to_string(where) + " is indirect";
 }
 
 void Hostile::build_len_overflow(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const uint16_t wr = x.wr;
-	const uint64_t table = x.table;
 	Rng &r = rng_;
 	Seg s = x.buffer(0);
 	switch (r.below(4)) {
 	case 0:
-		wdesc(q, 0, s.gpa, 0xffffffffu, wr, 0);
+		wdesc(x.q, 0, s.gpa, 0xffffffffu, x.wr, 0);
 		c.what = "len 4 GiB-1";
 		break;
 	case 1:
-		wdesc(q, 0, ~uint64_t(0) - r.below(64), s.len, wr, 0);
+		wdesc(x.q, 0, ~uint64_t(0) - r.below(64), s.len, x.wr, 0);
 		c.what = "addr+len wraps 2^64";
 		break;
 	case 2:
 		// Each length fits memory's 32-bit view, their sum does not.
 		for (unsigned i = 0; i < 3; i++)
-			wdesc(q, i, s.gpa, 0x7fffffffu + i, wr | (i < 2 ? F_NEXT : 0), static_cast<uint16_t>(i + 1));
+			wdesc(x.q, i, s.gpa, 0x7fffffffu + i, x.wr | (i < 2 ? F_NEXT : 0), static_cast<uint16_t>(i + 1));
 		c.what = "3 x 2 GiB";
 		break;
 	default:
-		wdesc(q, 0, table, 0xfffffff0u, F_INDIRECT, 0);
+		wdesc(x.q, 0, x.table, 0xfffffff0u, F_INDIRECT, 0);
 		c.what = "indirect len 4 GiB-16";
 		break;
 	}
-	publish(q, 0);
+	publish(x.q, 0);
 }
 
 void Hostile::build_addr_outside(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const uint16_t wr = x.wr;
 	Rng &r = rng_;
 	uint64_t a = r.pick<uint64_t>({0, 0x1000, kGpa - 64, kHole + r.below(kRegion - 4096), kEnd,
 				       kEnd + r.below(1ull << 30), 0xffff888000000000ull,
 				       reinterpret_cast<uintptr_t>(base_)});
-	wdesc(q, 0, a, static_cast<uint32_t>(r.range(1, 1600)), wr, 0);
-	publish(q, 0);
-	char b[40];
-	std::snprintf(b, sizeof(b), "gpa 0x%llx", static_cast<unsigned long long>(a));
-	c.what = b;
+	wdesc(x.q, 0, a, static_cast<uint32_t>(r.range(1, 1600)), x.wr, 0);
+	publish(x.q, 0);
+	c.what = gpa_text(a);
 }
 
 void Hostile::build_addr_straddle_hole(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const bool tx = x.tx;
-	const uint16_t wr = x.wr;
 	Rng &r = rng_;
 	uint64_t a;
 	switch (r.below(3)) {
@@ -671,155 +654,132 @@ void Hostile::build_addr_straddle_hole(CaseSpec &c, const RingCase &x)
 		a = kEnd - r.range(1, 512);  // past the end of memory
 		break;
 	}
-	if (tx) {
+	if (x.tx) {
 		auto b = x.good(0);
 		uint64_t in = std::min<uint64_t>(b.size(), (a < kHole ? kHole : kEnd) - a);
 		if (a < kHole || a >= kR2)
 			mem_->write(a, std::span<const uint8_t>(b.data(), in));
 	}
-	wdesc(q, 0, a, 1024, wr, 0);
-	publish(q, 0);
-	char b[48];
-	std::snprintf(b, sizeof(b), "gpa 0x%llx len 1024", static_cast<unsigned long long>(a));
-	c.what = b;
+	wdesc(x.q, 0, a, 1024, x.wr, 0);
+	publish(x.q, 0);
+	c.what = gpa_text(a) + " len 1024";
 }
 
 void Hostile::build_indirect_outside(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
 	Rng &r = rng_;
 	uint64_t t = r.chance(1, 2) ? kHole + 16 * r.below(1024) : kHole - 16 * r.range(1, 2);
-	wdesc(q, 0, t, 64, F_INDIRECT, 0);
-	publish(q, 0);
+	wdesc(x.q, 0, t, 64, F_INDIRECT, 0);
+	publish(x.q, 0);
 	c.what = t < kHole ? "table straddles into the hole" : "table in the hole";
 }
 
 void Hostile::build_indirect_bad_len(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const uint16_t wr = x.wr;
-	const uint64_t table = x.table;
 	Rng &r = rng_;
 	Seg s = x.buffer(0);
-	wtable(table, 0, s.gpa, s.len, wr, 0);
+	wtable(x.table, 0, s.gpa, s.len, x.wr, 0);
 	uint32_t len = r.pick<uint32_t>({0, 1, 8, 15, 17, 24});
-	wdesc(q, 0, table, len, F_INDIRECT, 0);
-	publish(q, 0);
+	wdesc(x.q, 0, x.table, len, F_INDIRECT, 0);
+	publish(x.q, 0);
 	c.what = "indirect len " + std::to_string(len);
 }
 
 void Hostile::build_avail_jump(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const unsigned num = x.num;
-	const uint16_t wr = x.wr;
 	Rng &r = rng_;
 	Seg s = x.buffer(0);
-	wdesc(q, 0, s.gpa, s.len, wr, 0);
-	uint16_t idx = static_cast<uint16_t>(num + 1 + r.below(65536 - num - 1));
-	reinterpret_cast<uint16_t *>(ring_[q].hva + ring_[q].L.avail_off + 4)[0] = 0;
-	set_avail_idx(q, idx);
+	wdesc(x.q, 0, s.gpa, s.len, x.wr, 0);
+	uint16_t idx = static_cast<uint16_t>(x.num + 1 + r.below(65536 - x.num - 1));
+	reinterpret_cast<uint16_t *>(ring_[x.q].hva + ring_[x.q].L.avail_off + 4)[0] = 0;
+	set_avail_idx(x.q, idx);
 	c.what = "avail idx 0 -> " + std::to_string(idx);
 }
 
 void Hostile::build_head_oob(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const unsigned num = x.num;
 	Rng &r = rng_;
-	uint16_t head = static_cast<uint16_t>(num + r.below(65536 - num));
-	publish(q, head);
+	uint16_t head = static_cast<uint16_t>(x.num + r.below(65536 - x.num));
+	publish(x.q, head);
 	c.what = "head " + std::to_string(head);
 }
 
 void Hostile::build_wrong_direction(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const bool tx = x.tx;
 	Rng &r = rng_;
 	Seg s = x.buffer(0);
-	if (tx && r.chance(1, 2)) {
-		wdesc(q, 0, s.gpa, s.len, F_WRITE, 0);
+	if (x.tx && r.chance(1, 2)) {
+		wdesc(x.q, 0, s.gpa, s.len, F_WRITE, 0);
 		c.what = "TX buffer device-writable";
-	} else if (tx) {
-		wdesc(q, 0, s.gpa, s.len, F_NEXT, 1);
-		wdesc(q, 1, alloc(64), 64, F_WRITE | F_NEXT, 2);
-		wdesc(q, 2, s.gpa, 16, 0, 0);
+	} else if (x.tx) {
+		wdesc(x.q, 0, s.gpa, s.len, F_NEXT, 1);
+		wdesc(x.q, 1, alloc(64), 64, F_WRITE | F_NEXT, 2);
+		wdesc(x.q, 2, s.gpa, 16, 0, 0);
 		c.what = "TX readable after writable";
 	} else if (r.chance(1, 2)) {
-		wdesc(q, 0, s.gpa, s.len, 0, 0);
+		wdesc(x.q, 0, s.gpa, s.len, 0, 0);
 		c.what = "RX buffer device-readable";
 	} else {
-		wdesc(q, 0, s.gpa, 1024, F_WRITE | F_NEXT, 1);
-		wdesc(q, 1, alloc(1024), 1024, F_NEXT, 0);
+		wdesc(x.q, 0, s.gpa, 1024, F_WRITE | F_NEXT, 1);
+		wdesc(x.q, 1, alloc(1024), 1024, F_NEXT, 0);
 		c.what = "RX readable after writable";
 	}
-	publish(q, 0);
+	publish(x.q, 0);
 }
 
 void Hostile::build_used_event_garbage(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const unsigned num = x.num;
-	const bool tx = x.tx;
-	const uint16_t wr = x.wr;
-	const size_t fsize = x.fsize;
 	Rng &r = rng_;
-	unsigned k = static_cast<unsigned>(r.range(1, std::min(num, 8u)));
+	unsigned k = static_cast<unsigned>(r.range(1, std::min(x.num, 8u)));
 	for (unsigned i = 0; i < k; i++) {
 		Seg s = x.buffer(i);
-		wdesc(q, i, s.gpa, s.len, wr, 0);
-		if (!tx)
+		wdesc(x.q, i, s.gpa, s.len, x.wr, 0);
+		if (!x.tx)
 			c.rx_bufs[static_cast<uint16_t>(i)] = {s};
-		publish(q, static_cast<uint16_t>(i));
-		if (!tx && i)
-			c.inject.push_back(make_frame(c.cid, i, fsize));
+		publish(x.q, static_cast<uint16_t>(i));
+		if (!x.tx && i)
+			c.inject.push_back(make_frame(c.cid, i, x.fsize));
 	}
 	uint16_t ue = static_cast<uint16_t>(r.boundary(16));
-	std::memcpy(ring_[q].hva + ring_[q].L.used_event_off, &ue, 2);
+	std::memcpy(ring_[x.q].hva + ring_[x.q].L.used_event_off, &ue, 2);
 	c.expect = k;
 	c.what = std::to_string(k) + " buffers, used_event " + std::to_string(ue);
 }
 
 void Hostile::build_zero_length(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const bool tx = x.tx;
 	Rng &r = rng_;
-	if (tx && r.chance(1, 3)) {
-		wdesc(q, 0, alloc(16), 0, 0, 0);
+	if (x.tx && r.chance(1, 3)) {
+		wdesc(x.q, 0, alloc(16), 0, 0, 0);
 		c.what = "one zero-length descriptor";
-	} else if (tx) {
+	} else if (x.tx) {
 		auto b = x.good(0);
 		uint64_t g = put(b);
-		wdesc(q, 0, g, kHdr, F_NEXT, 1);
-		wdesc(q, 1, alloc(16), 0, F_NEXT, 2);
-		wdesc(q, 2, g + kHdr, static_cast<uint32_t>(b.size() - kHdr), 0, 0);
+		wdesc(x.q, 0, g, kHdr, F_NEXT, 1);
+		wdesc(x.q, 1, alloc(16), 0, F_NEXT, 2);
+		wdesc(x.q, 2, g + kHdr, static_cast<uint32_t>(b.size() - kHdr), 0, 0);
 		c.what = "zero-length descriptor inside a frame";
 	} else if (r.chance(1, 2)) {
-		wdesc(q, 0, alloc(16), 0, F_WRITE, 0);
+		wdesc(x.q, 0, alloc(16), 0, F_WRITE, 0);
 		c.what = "zero-length RX buffer";
 	} else {
 		uint64_t a = alloc(2048), b = alloc(16);
-		wdesc(q, 0, a, kHdr, F_WRITE | F_NEXT, 1);
-		wdesc(q, 1, b, 0, F_WRITE | F_NEXT, 2);
-		wdesc(q, 2, a + kHdr, 2048 - kHdr, F_WRITE, 0);
+		wdesc(x.q, 0, a, kHdr, F_WRITE | F_NEXT, 1);
+		wdesc(x.q, 1, b, 0, F_WRITE | F_NEXT, 2);
+		wdesc(x.q, 2, a + kHdr, 2048 - kHdr, F_WRITE, 0);
 		c.rx_bufs[0] = {{a, kHdr}, {b, 0}, {a + kHdr, 2048 - kHdr}};
 		c.what = "zero-length descriptor inside an RX buffer";
 	}
-	publish(q, 0);
+	publish(x.q, 0);
 }
 
 void Hostile::build_longer_than_ring(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const unsigned num = x.num;
-	const bool tx = x.tx;
 	Rng &r = rng_;
 	// More segments than the ring has entries (via an indirect
 	// table), up to beyond UIO_MAXIOV.
-	unsigned n = r.pick<unsigned>({num + 1, 2 * num, 1023, 1024, 1025, 1400});
-	if (tx) {
+	unsigned n = r.pick<unsigned>({x.num + 1, 2 * x.num, 1023, 1024, 1025, 1400});
+	if (x.tx) {
 		auto b = hdr_frame(c.cid, 0, std::max<size_t>(n, 60) + 4);
 		uint64_t g = put(b);
 		size_t off = 0;
@@ -838,40 +798,35 @@ void Hostile::build_longer_than_ring(CaseSpec &c, const RingCase &x)
 			wtable(kTables, i, g + 2 * i, 2, F_WRITE | (i + 1 < n ? F_NEXT : 0),
 			       static_cast<uint16_t>(i + 1));
 	}
-	wdesc(q, 0, kTables, 16 * n, F_INDIRECT, 0);
-	publish(q, 0);
-	c.what = std::to_string(n) + " segments in one indirect table (ring " + std::to_string(num) + ")";
+	wdesc(x.q, 0, kTables, 16 * n, F_INDIRECT, 0);
+	publish(x.q, 0);
+	c.what = std::to_string(n) + " segments in one indirect table (ring " + std::to_string(x.num) + ")";
 }
 
 void Hostile::build_mutate(CaseSpec &c, const RingCase &x)
 {
-	const unsigned q = x.q;
-	const unsigned num = x.num;
-	const bool tx = x.tx;
-	const uint16_t wr = x.wr;
-	const size_t fsize = x.fsize;
 	Rng &r = rng_;
 	// Good buffers, then seeded random damage to descriptors, indirect
 	// entries, the avail ring or its index.
-	unsigned k = static_cast<unsigned>(r.range(1, std::min(num / 2, 6u)));
+	unsigned k = static_cast<unsigned>(r.range(1, std::min(x.num / 2, 6u)));
 	unsigned d = 0;
 	for (unsigned i = 0; i < k; i++) {
 		Seg s = x.buffer(i);
 		if (r.chance(1, 3)) {
 			uint64_t t = kTables + 256 * i;
-			wtable(t, 0, s.gpa, s.len / 2, F_NEXT | wr, 1);
-			wtable(t, 1, s.gpa + s.len / 2, s.len - s.len / 2, wr, 0);
-			wdesc(q, d, t, 32, F_INDIRECT, 0);
+			wtable(t, 0, s.gpa, s.len / 2, F_NEXT | x.wr, 1);
+			wtable(t, 1, s.gpa + s.len / 2, s.len - s.len / 2, x.wr, 0);
+			wdesc(x.q, d, t, 32, F_INDIRECT, 0);
 		} else {
-			wdesc(q, d, s.gpa, s.len, wr, 0);
+			wdesc(x.q, d, s.gpa, s.len, x.wr, 0);
 		}
-		publish(q, static_cast<uint16_t>(d));
+		publish(x.q, static_cast<uint16_t>(d));
 		d++;
-		if (!tx && i)
-			c.inject.push_back(make_frame(c.cid, i, fsize));
+		if (!x.tx && i)
+			c.inject.push_back(make_frame(c.cid, i, x.fsize));
 	}
 	unsigned m = static_cast<unsigned>(r.range(1, 4));
-	HRing &hr = ring_[q];
+	HRing &hr = ring_[x.q];
 	std::string log;
 	for (unsigned i = 0; i < m; i++) {
 		uint8_t *p;
