@@ -25,6 +25,8 @@
 #                                   dkms add/build/install (running kernel)
 #   make dkms-uninstall             dkms remove, delete the source copy
 #   make check-dkms                 DKMS build + modprobe inside a 6.12 VM
+#   make deb                        Debian packages lwvhost-dkms and
+#                                   lwvhost-tools into build/deb/ (lintian)
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -47,7 +49,7 @@ KSOURCES := Kbuild compat include vhost vhost_net
 
 .PHONY: all modules tools unit check check-unit check-guest check-vm check-stress demo style clean deps \
 	debug-kernel check-debug \
-	trace bench install uninstall dkms-install dkms-uninstall check-dkms
+	trace bench install uninstall dkms-install dkms-uninstall check-dkms deb
 
 all: modules tools
 
@@ -165,3 +167,21 @@ dkms-uninstall:
 check-dkms:
 	LWVHOST_DKMS_VM_BUILD=1 LWVHOST_KERNELS=6.12 /usr/bin/python3 -m pytest \
 		-p no:cacheprovider -rfE -s -k builds_inside_vm tests/integration/test_dkms.py
+
+# Debian packages (debian/): dpkg-buildpackage on a copy of the tree in
+# build/deb/, so its outputs stay inside build/; then lintian on them.
+# The unit tests are make check's business: DEB_BUILD_OPTIONS=nocheck by
+# default (set it to "" for a package build that runs them).
+DEB_DIR = $(BUILD)/deb
+DEB_BUILD_OPTIONS ?= nocheck parallel=$(shell nproc)
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/lwvhost
+	cd $(TOP) && { git ls-files -z --cached --others --exclude-standard 2>/dev/null || \
+		find . -path ./build -prune -o -type f -print0; } | \
+		xargs -0 cp --parents -t $(DEB_DIR)/lwvhost
+	cd $(DEB_DIR)/lwvhost && DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; exit 1; }
+	lintian --fail-on warning,info --info \
+		$(DEB_DIR)/*.changes
+	@ls $(DEB_DIR)/*.deb
