@@ -68,6 +68,8 @@ class Vm:
         self._runs += 1
         timeout = int(timeout * timeout_scale(self.kernel))
         result_dir = self._tmp / f"vm{self._runs}"
+        # Guest scripts with time limits of their own scale them by this.
+        command = f"export LWVHOST_TIME_SCALE={timeout_scale(self.kernel)}; {command}"
         argv = [str(RUNNER), "--kernel", self.kernel, "--timeout", str(timeout),
                 "--smp", str(smp), "--mem", mem, "--quiet",
                 "--result-dir", str(result_dir), "--", "sh", "-c", command]

@@ -46,6 +46,21 @@ def scenario(vm, name, timeout=300):
     return doc
 
 
+def timing_premise(vm, ok, why):
+    """A premise about TCG timing that a comparison needs (enough kicks in
+    event mode to cut, a sender fast enough to fill an interval). On
+    Debian's kernels a missed premise fails the test. The debug kernel runs
+    3-4 times slower, its worker is behind the guest all the time and these
+    premises do not hold there; it skips with the reason, after every
+    correctness check before the premise (no loss, no missed call) passed.
+    The debug lane is there for the checkers' reports."""
+    if ok:
+        return
+    if vm.kernel.startswith("debug-"):
+        pytest.skip(f"timing premise not met on {vm.kernel}: {why}")
+    pytest.fail(why)
+
+
 def clean(run):
     """vnet succeeded with every frame accounted for."""
     assert run["ok"] and run["rc"] == 0, run.get("failures")
@@ -68,7 +83,8 @@ def test_interval_zero_behaves_like_stock(vm):
     for key, metric in (("tx_slow", "kicks_per_packet"),
                         ("rx_slow", "interrupts_per_packet")):
         a, b = s[key][metric], o[key][metric]
-        assert a > 0.05 and b > 0.05, (key, a, b)
+        timing_premise(vm, a > 0.05 and b > 0.05,
+                       f"{key} {metric} stock {a}, lwvhost {b}: the worker never idles")
         assert max(a, b) <= 2.5 * min(a, b), (key, a, b)
 
 
@@ -77,7 +93,8 @@ def test_tx_poll_interval_cuts_kicks(vm):
     event, poll = doc["0"], doc["50"]
     clean(event)
     clean(poll)
-    assert event["kicks_per_packet"] > 0
+    timing_premise(vm, event["kicks_per_packet"] >= 0.01,
+                   f"event mode took only {event['kicks_per_packet']} kicks per packet")
     assert poll["kicks_per_packet"] * 10 <= event["kicks_per_packet"], \
         (event["kicks_per_packet"], poll["kicks_per_packet"])
 
@@ -107,6 +124,8 @@ def test_coalesce_frames_cuts_interrupts(vm):
     # once per 32 completions, plus the last partial batch.
     s_off, s_on = calls_per_packet(off, "rx"), calls_per_packet(on, "rx")
     assert s_on <= 1.5 / 32, s_on
+    timing_premise(vm, s_off > 1.5 / 32,
+                   f"event mode already called only {s_off:.4f} times per frame")
     assert s_on < s_off, (s_off, s_on)
 
 
@@ -116,8 +135,9 @@ def test_tx_coalesce_frames_cuts_tx_interrupts(vm):
     # mode the device calls per completed batch, with 32 frames at most once
     # per 32.
     s_off, s_on = calls_per_packet(off, "tx"), calls_per_packet(on, "tx")
-    assert s_off > 4 / 32, s_off
     assert s_on <= 1.5 / 32, (s_off, s_on)
+    timing_premise(vm, s_off > 4 / 32,
+                   f"event mode already called only {s_off:.4f} times per frame")
 
 
 def test_coalesce_usecs_alone_bounds_the_call_rate(vm):
@@ -129,8 +149,9 @@ def test_coalesce_usecs_alone_bounds_the_call_rate(vm):
     calls_off = off["queues"]["rx"]["signals"]
     calls_on = on["queues"]["rx"]["signals"]
     windows = on["duration_s"] / 0.005
-    assert calls_off > 0.5 * off["packets"], calls_off
     assert calls_on <= windows * 1.1 + 2, (calls_on, windows)
+    timing_premise(vm, calls_off > 0.5 * off["packets"],
+                   f"event mode called {calls_off} times for {off['packets']} frames")
     assert calls_on * 3 < calls_off, (calls_off, calls_on)
 
 
