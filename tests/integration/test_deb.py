@@ -25,6 +25,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "vm"))
 import vmimage  # noqa: E402
+from installed_modules import assert_installed_modules_load  # noqa: E402
 
 DEB_DIR = ROOT / "build" / "deb"
 OUT = ROOT / "build" / "test-deb"
@@ -148,14 +149,4 @@ def test_install_build_and_remove(installed):
 def test_packaged_modules_load_in_vm(vm, installed):
     if installed[1].returncode != 0:
         pytest.fail("the package install failed (see test_install_build_and_remove)")
-    release = vmimage.resolve_kernel(vm.kernel)
-    res = vm.run(f"tests/integration/guest/installed_modules.sh {OUT}/modules-{release}",
-                 timeout=240)
-    out = res.output
-    assert res.rc == 0, out
-    suffix = ".ko.xz" if vm.kernel == "6.12" else ".ko"
-    assert f"RESOLVED /lib/modules/{release}/updates/dkms/vhost_net{suffix}" in out, out
-    for step in ("autoload", "owner-rules", "swap-out", "swap-in", "swap-out-2"):
-        assert f"STEP {step} rc=0" in out, out
-    assert "LOADED autoload lwvhost" in out, out
-    assert f"VERSION {upstream_version()}" in out, out
+    assert_installed_modules_load(vm, OUT, upstream_version())

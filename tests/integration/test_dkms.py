@@ -29,6 +29,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "vm"))
 import vmimage  # noqa: E402
+from installed_modules import assert_installed_modules_load  # noqa: E402
 
 OUT = ROOT / "build" / "test-dkms"
 
@@ -147,19 +148,7 @@ def test_install_and_dkms_on_host(host_install):
 def test_installed_modules_load_in_vm(vm, host_install):
     if host_install[1].returncode != 0:
         pytest.fail("the host install failed (see test_install_and_dkms_on_host)")
-    release = vmimage.resolve_kernel(vm.kernel)
-    res = vm.run(f"tests/integration/guest/installed_modules.sh {OUT}/modules-{release}",
-                 timeout=240)
-    out = res.output
-    assert res.rc == 0, out
-    suffix = ".ko.xz" if vm.kernel == "6.12" else ".ko"
-    assert f"RESOLVED /lib/modules/{release}/updates/dkms/vhost_net{suffix}" in out, out
-    for step in ("autoload", "owner-rules", "swap-out", "swap-in", "swap-out-2"):
-        assert f"STEP {step} rc=0" in out, out
-    assert "LOADED autoload lwvhost" in out, out
-    assert f"VERSION {module_version()}" in out, out
-    assert "LOADED swap-out stock" in out, out
-    assert "LOADED swap-in lwvhost" in out, out
+    assert_installed_modules_load(vm, OUT, module_version())
 
 
 DKMS_VM_BUILD = """
