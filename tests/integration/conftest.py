@@ -43,6 +43,21 @@ def timeout_scale(kernel):
     return float(os.environ.get("LWVHOST_VM_TIMEOUT_SCALE", default))
 
 
+def timing_premise(vm, ok, why):
+    """A premise about TCG timing that a comparison needs (enough kicks in
+    event mode to cut, a sender fast enough to fill an interval). On
+    Debian's kernels a missed premise fails the test. The debug kernel runs
+    3-4 times slower, its worker is behind the guest all the time and these
+    premises do not hold there; it skips with the reason, after every
+    correctness check before the premise (no loss, no missed call) passed.
+    The debug lane is there for the checkers' reports."""
+    if ok:
+        return
+    if vm.kernel.startswith("debug-"):
+        pytest.skip(f"timing premise not met on {vm.kernel}: {why}")
+    pytest.fail(why)
+
+
 @dataclass
 class VmResult:
     rc: int

@@ -16,7 +16,7 @@ userfaultfd (guest/ringwp.py), so neither depends on winning a race.
 
 import json
 
-import pytest
+from conftest import timing_premise
 
 SCRIPT = "tests/integration/guest/datapath_hardening.py"
 
@@ -77,11 +77,8 @@ def test_rx_poll_mode_burst_not_dropped_at_the_tap(vm):
     # does after 64); at the intended rate also more than the tap queues
     # (128), so that waiting for the timer alone drops frames.
     per_interval = doc["burst"] * (poll["interval_us"] / 1e3) / poll["send_ms"]
-    if vm.kernel.startswith("debug-") and per_interval <= 1.5 * 64:
-        # The debug kernel's guest sends too slowly for the burst this
-        # test needs (about 1.5 frames/ms); Debian's kernels are judged.
-        pytest.skip(f"sender too slow on {vm.kernel}: {per_interval:.0f} frames per interval")
-    assert per_interval > 1.5 * 64, j(doc)
+    timing_premise(vm, per_interval > 1.5 * 64,
+                   f"sender too slow: {per_interval:.0f} frames per interval, {j(doc)}")
     # Drops judge the handler only if the controls around the polled run
     # (event mode, the tap waking it for every frame, a queue shorter by
     # the 64 frames a polled tap lets pass first) lost nothing at this

@@ -10,7 +10,7 @@ under TCG, so every lost frame is a failure.
 import errno
 import json
 
-import pytest
+from conftest import timing_premise
 
 SCENARIOS = "tests/integration/guest/pacing_scenarios.py"
 
@@ -44,21 +44,6 @@ def scenario(vm, name, timeout=300):
     rc, doc, output = _cache[key]
     assert rc == 0 and doc is not None, output
     return doc
-
-
-def timing_premise(vm, ok, why):
-    """A premise about TCG timing that a comparison needs (enough kicks in
-    event mode to cut, a sender fast enough to fill an interval). On
-    Debian's kernels a missed premise fails the test. The debug kernel runs
-    3-4 times slower, its worker is behind the guest all the time and these
-    premises do not hold there; it skips with the reason, after every
-    correctness check before the premise (no loss, no missed call) passed.
-    The debug lane is there for the checkers' reports."""
-    if ok:
-        return
-    if vm.kernel.startswith("debug-"):
-        pytest.skip(f"timing premise not met on {vm.kernel}: {why}")
-    pytest.fail(why)
 
 
 def clean(run):
