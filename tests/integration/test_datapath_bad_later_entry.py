@@ -6,7 +6,7 @@ ring (tests/integration/guest/bad_later_entry.py). Stock does this.
 lwvhost loses them: vq_err() marks the vq broken, and the batched used
 entries flushed after the error are refused by vhost_vq_add_used_n() (-EIO
 on a broken vq), so frames already sent (TX) or copied into guest buffers
-(RX) never come back to the guest. Found by `vnet hostile` (mutate kind);
+(RX) never come back to the guest. Found by `lwvhost-vnet hostile` (mutate kind);
 fixed in vhost/vring.c (vhost_vq_add_used_n publishes on a broken vq too)."""
 
 G = "tests/integration/guest"

@@ -61,7 +61,7 @@ def test_packages_build_and_pass_lintian(debs):
 
     tools = listing(debs["lwvhost-tools"])
     for f in ("/usr/bin/lwvhostctl", "/usr/bin/lwvhost-trace", "/usr/bin/lwvhost-events",
-              "/usr/bin/vnet", "/usr/sbin/lwvhost-tuned",
+              "/usr/bin/lwvhost-vnet", "/usr/sbin/lwvhost-tuned",
               "/usr/share/man/man8/lwvhostctl.8.gz", "/usr/share/man/man8/lwvhost-tuned.8.gz",
               "/usr/share/man/man1/lwvhost-trace.1.gz",
               "/usr/share/bash-completion/completions/lwvhostctl",

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """The VM part of `make demo` (scripts/demo-in-vm) on each kernel: swap-in
 refuses while /dev/vhost-net is held and then swaps, the owner rules and the
-vnet selftest pass on lwvhost, and the comparison table, demo.csv and
+lwvhost-vnet selftest pass on lwvhost, and the comparison table, demo.csv and
 demo.svg come out with every configuration measured and no frame lost.
 (scripts/demo itself only adds install-deps and the build in front.)"""
 

@@ -20,7 +20,7 @@ BUILD = ROOT / "build"
 MAN_PAGES = {
     "procfs-ctl/lwvhostctl.8": "usr/share/man/man8/lwvhostctl.8",
     "tools/tuned/lwvhost-tuned.8": "usr/share/man/man8/lwvhost-tuned.8",
-    "tools/vnet/vnet.1": "usr/share/man/man1/vnet.1",
+    "tools/vnet/lwvhost-vnet.1": "usr/share/man/man1/lwvhost-vnet.1",
     "tools/trace/lwvhost-trace.1": "usr/share/man/man1/lwvhost-trace.1",
     "tools/client/lwvhost-events.1": "usr/share/man/man1/lwvhost-events.1",
 }
@@ -58,7 +58,7 @@ def destdir(tmp_path):
 def test_install_and_uninstall_leave_nothing(destdir):
     kernels = built_kernels()
     assert kernels, "no modules built (make modules)"
-    assert (BUILD / "bin" / "vnet").is_file(), "no tools built (make tools)"
+    assert (BUILD / "bin" / "lwvhost-vnet").is_file(), "no tools built (make tools)"
     r = make("install", f"DESTDIR={destdir}", "PREFIX=/usr")
     assert r.returncode == 0, r.stdout + r.stderr
     for k in kernels:
@@ -66,7 +66,7 @@ def test_install_and_uninstall_leave_nothing(destdir):
             got = destdir / "lib/modules" / k / "updates/lwvhost" / f"{m}.ko"
             assert filecmp.cmp(got, BUILD / "kmod" / k / m / f"{m}.ko", shallow=False), got
             assert got.stat().st_mode & 0o777 == 0o644
-    for tool in ("vnet", "lwvhost-trace", "lwvhostctl", "lwvhost-events"):
+    for tool in ("lwvhost-vnet", "lwvhost-trace", "lwvhostctl", "lwvhost-events"):
         if (BUILD / "bin" / tool).is_file():
             got = destdir / "usr/bin" / tool
             assert filecmp.cmp(got, BUILD / "bin" / tool, shallow=False), tool
@@ -125,11 +125,11 @@ def test_uninstall_keeps_what_it_did_not_install(destdir):
 
 
 def test_install_saves_what_it_overwrites_and_uninstall_puts_it_back(destdir):
-    # An operator's own vnet and a page from another package, where install
+    # An operator's own lwvhost-vnet and a page from another package, where install
     # writes ours (PREFIX=/usr). Odd modes, so a restore that loses them shows.
     foreign = {
-        "usr/bin/vnet": (b"#!/bin/sh\necho the operator's own vnet\n", 0o750),
-        "usr/share/man/man1/vnet.1": (b".TH VNET 1 \"someone else's page\"\n", 0o444),
+        "usr/bin/lwvhost-vnet": (b"#!/bin/sh\necho the operator's own lwvhost-vnet\n", 0o750),
+        "usr/share/man/man1/lwvhost-vnet.1": (b".TH VNET 1 \"someone else's page\"\n", 0o444),
     }
     for rel, (data, mode) in foreign.items():
         p = destdir / rel
@@ -142,8 +142,8 @@ def test_install_saves_what_it_overwrites_and_uninstall_puts_it_back(destdir):
 
     r = make("install", f"DESTDIR={destdir}", "PREFIX=/usr")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert filecmp.cmp(destdir / "usr/bin/vnet", BUILD / "bin" / "vnet", shallow=False)
-    assert filecmp.cmp(destdir / "usr/share/man/man1/vnet.1", ROOT / "tools/vnet/vnet.1",
+    assert filecmp.cmp(destdir / "usr/bin/lwvhost-vnet", BUILD / "bin" / "lwvhost-vnet", shallow=False)
+    assert filecmp.cmp(destdir / "usr/share/man/man1/lwvhost-vnet.1", ROOT / "tools/vnet/lwvhost-vnet.1",
                        shallow=False)
     notices = [l for l in r.stdout.splitlines() if "saved the existing" in l]
     assert sorted(notices) == sorted(
@@ -259,7 +259,7 @@ def test_install_signs_modules_with_a_mok(destdir, tmp_path):
 HELP_PAGES = {
     "lwvhost-tuned": ("tools/tuned/lwvhost-tuned.8", True),
     "lwvhost-trace": ("tools/trace/lwvhost-trace.1", True),
-    "vnet": ("tools/vnet/vnet.1", True),
+    "lwvhost-vnet": ("tools/vnet/lwvhost-vnet.1", True),
     "lwvhost-events": ("tools/client/lwvhost-events.1", True),
     "lwvhostctl": ("procfs-ctl/lwvhostctl.8", False),
 }

@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / "build" / "bin"
-TOOLS = ["lwvhostctl", "lwvhost-trace", "lwvhost-tuned", "vnet", "vhost-fuzz",
+TOOLS = ["lwvhostctl", "lwvhost-trace", "lwvhost-tuned", "lwvhost-vnet", "vhost-fuzz",
          "lwvhost-events"]
 
 

@@ -94,8 +94,8 @@ TX_FRAMES, RR = 100, 20
 
 
 def test_record_and_analyse_stock(vm):
-    vnet = ROOT / "build" / "bin" / "vnet"
-    assert vnet.exists(), "build/bin/vnet missing: run `make tools`"
+    vnet = ROOT / "build" / "bin" / "lwvhost-vnet"
+    assert vnet.exists(), "build/bin/lwvhost-vnet missing: run `make tools`"
     out = "/tmp/trace.txt"
     res = vm.run(
         f"tools/trace/record --backend stock --abstime --out {out} -- "
@@ -149,8 +149,8 @@ POLL_US, IDLE_POLLS = 50, 8
 def test_record_and_analyse_lwvhost_paced(vm):
     """lwvhost with tx/rx poll mode on: the analyser finds the lwvhost
     passes, counts every packet, and counts the poll-timer wakeups apart."""
-    vnet = ROOT / "build" / "bin" / "vnet"
-    assert vnet.exists(), "build/bin/vnet missing: run `make tools`"
+    vnet = ROOT / "build" / "bin" / "lwvhost-vnet"
+    assert vnet.exists(), "build/bin/lwvhost-vnet missing: run `make tools`"
     out = "/tmp/trace.txt"
     g = "grep -cE"
     res = vm.run(

@@ -34,7 +34,7 @@ import pytest
 # to 0 is asserted inside it, and took 1.5 s in the recorded runs.
 SCHEDULE = "2000:3,10000:12,2000:5"
 CAP_US = 1600
-VNET = f"build/bin/vnet tx --json --size 64 --rate-schedule {SCHEDULE} --timeout-ms 10000"
+VNET = f"build/bin/lwvhost-vnet tx --json --size 64 --rate-schedule {SCHEDULE} --timeout-ms 10000"
 CONFIG = f"""\
 [global]
 period-ms = 500
@@ -87,7 +87,7 @@ sed 's/^/ONCE_LOG /' /tmp/once.log
 
 # restore-on-exit: SIGTERM while a device it tuned is still open must put
 # that device's intervals back to 0 (stock event mode).
-build/bin/vnet tx --json --size 64 --rate 10000 --frames 80000 --timeout-ms 10000 \\
+build/bin/lwvhost-vnet tx --json --size 64 --rate 10000 --frames 80000 --timeout-ms 10000 \\
 	--linger-ms 6000 > /tmp/restore.json &
 vpid=$!
 build/bin/lwvhost-tuned --config /tmp/tuned.conf -v 2>/tmp/restore.log &

@@ -39,7 +39,7 @@ def script(backend):
     lines = ["set -u", f"{load_backend(backend)} || exit 99"]
     for name, args in RUNS.items():
         lines.append(f"echo '@@@begin {name}'")
-        lines.append(f"build/bin/vnet {args} 2>/tmp/{name}.err; rc=$?")
+        lines.append(f"build/bin/lwvhost-vnet {args} 2>/tmp/{name}.err; rc=$?")
         lines.append(f"echo; echo \"@@@end {name} rc=$rc\"; cat /tmp/{name}.err")
     return "\n".join(lines) + "\n"
 

@@ -1136,7 +1136,7 @@ void Hostile::run(HostileResult &res)
 }
 
 // A second device passes checked traffic in a child process for as long as
-// the hostile cases run: rounds of vnet tx and rx.
+// the hostile cases run: rounds of lwvhost-vnet tx and rx.
 struct Healthy {
 	pid_t pid = -1;
 	int stop_w = -1, result_r = -1;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// `vnet hostile`: a malicious guest. Writes rings that break the virtio
+// `lwvhost-vnet hostile`: a malicious guest. Writes rings that break the virtio
 // rules on purpose (descriptor loops, out-of-range pointers, nested indirect
 // tables, overflowing lengths, addresses outside or straddling the memory
 // table, avail index jumps, garbage used_event, zero-length buffers, chains

@@ -2,9 +2,9 @@
 // vnet: a user-space virtio-net driver over /dev/vhost-net, used as the
 // project's correctness oracle and load generator.
 //
-//   vnet tx|rx|rr [options]   one run; exit 0 if every check passed
-//   vnet selftest [--only S]  all feature combinations, one line per case
-//   vnet hostile [--seed S]   malicious rings; exit 0 if the backend held
+//   lwvhost-vnet tx|rx|rr [options]   one run; exit 0 if every check passed
+//   lwvhost-vnet selftest [--only S]  all feature combinations, one line per case
+//   lwvhost-vnet hostile [--seed S]   malicious rings; exit 0 if the backend held
 //
 // Exit status: 0 ok, 1 a check or a kernel-side call failed, 2 usage error.
 #include "cli_start.h"
@@ -195,7 +195,7 @@ int do_selftest(const Cli &c)
 		std::cout << "selftest: " << passed << "/" << outcomes.size() << " cases passed\n";
 	}
 	if (outcomes.empty())
-		std::cerr << "vnet: selftest: no case matches --only '" << c.only << "'\n";
+		std::cerr << "lwvhost-vnet: selftest: no case matches --only '" << c.only << "'\n";
 	return ok ? 0 : 1;
 }
 
@@ -238,8 +238,8 @@ int do_hostile(Cli &c)
 
 int main(int argc, char **argv)
 {
-	CLI::App app{"vnet: user-space virtio-net driver over /dev/vhost-net"};
-	app.name("vnet");
+	CLI::App app{"lwvhost-vnet: user-space virtio-net driver over /dev/vhost-net"};
+	app.name("lwvhost-vnet");
 	lwvhost::cli::add_version(app);
 	app.require_subcommand(1);
 	Cli c;
@@ -286,10 +286,10 @@ int main(int argc, char **argv)
 		Mode m = *tx ? Mode::tx : *rx ? Mode::rx : Mode::rr;
 		return do_run(c, m);
 	} catch (const UsageError &e) {
-		std::cerr << "vnet: " << e.what() << "\n";
+		std::cerr << "lwvhost-vnet: " << e.what() << "\n";
 		return 2;
 	} catch (const std::exception &e) {
-		std::cerr << "vnet: " << e.what() << "\n";
+		std::cerr << "lwvhost-vnet: " << e.what() << "\n";
 		return 1;
 	}
 }

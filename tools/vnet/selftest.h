@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// `vnet selftest`: every meaningful feature combination in every mode,
+// `lwvhost-vnet selftest`: every meaningful feature combination in every mode,
 // briefly, plus a few special cases; passes only if every check does.
 #pragma once
 

@@ -7,7 +7,7 @@
 #   @@@var NAME=VALUE
 set -u
 C=build/bin/lwvhostctl
-V=build/bin/vnet
+V=build/bin/lwvhost-vnet
 E=build/bin/lwvhost-events
 
 run() {

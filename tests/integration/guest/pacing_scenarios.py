@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lwvhost_genl import Genl, GenlError  # noqa: E402
 from vhostlib import read_kv  # noqa: E402
 
-VNET = "build/bin/vnet"
+VNET = "build/bin/lwvhost-vnet"
 PARAMS = "/sys/module/vhost_net/parameters"
 KNOBS = ("poll_interval_us", "idle_polls", "coalesce_usecs", "coalesce_frames")
 STOCK_KNOBS = {"poll_interval_us": 0, "idle_polls": 8, "coalesce_usecs": 0,

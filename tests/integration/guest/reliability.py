@@ -14,7 +14,7 @@ Scenarios:
   fuzz       build/bin/vhost-fuzz (random ioctl sequences), then the module
              must unload and reload; its counts must show it reached a
              running device (opens, setups, backends, kicks, non-owners)
-  hostile    build/bin/vnet hostile (malicious rings, a healthy device beside);
+  hostile    build/bin/lwvhost-vnet hostile (malicious rings, a healthy device beside);
              the worker must not spin, over all rings and per ring kind
   kill       SIGKILL of the owner during a vnet flood (tx/rx/rr in turn)
   tapdel     the tap is deleted during traffic (that demonstrably flows),
@@ -23,7 +23,7 @@ Scenarios:
   unload     rmmod is refused while a device is open and works after close
   perms      only the owner may drive a device; procfs/genetlink writes need
              CAP_NET_ADMIN; /proc/lwvhost shows no kernel pointers
-  integrity  vnet tx/rx/rr with mixed sizes: every frame's sequence number
+  integrity  lwvhost-vnet tx/rx/rr with mixed sizes: every frame's sequence number
              and checksums intact and in order (and again with pacing, which
              the device's /proc/lwvhost knobs and timer wakeups must show)
   flap       pacing knobs rewritten at 1 kHz through /proc/lwvhost during
@@ -344,7 +344,7 @@ def sc_fuzz(n):
 
 def sc_hostile(n):
     with LeakCheck("hostile"):
-        rc, out, doc = run_json(f"{BIN}/vnet hostile --seed {args.seed} --rings {n} --json",
+        rc, out, doc = run_json(f"{BIN}/lwvhost-vnet hostile --seed {args.seed} --rings {n} --json",
                                 timeout=3600)
         ok(f"hostile: {n} malicious rings, backend held", rc == 0,
            "" if rc == 0 else (json.dumps(doc["failures"][:20]) if doc else out[-3000:]))
@@ -367,7 +367,7 @@ def hostile_spin_per_kind(doc):
     kinds = doc.get("kinds") or {}
     if not kinds or not all("quiet_window_ms" in t and "worker_quiet_ms" in t for t in kinds.values()):
         skip("hostile: worker spin per kind",
-             "this build/bin/vnet reports no per-kind quiet windows (rebuild it)")
+             "this build/bin/lwvhost-vnet reports no per-kind quiet windows (rebuild it)")
         return
     measured = {k: t["worker_quiet_ms"] / t["quiet_window_ms"]
                 for k, t in kinds.items() if t["quiet_window_ms"] > 0}
@@ -390,7 +390,7 @@ def sc_kill(n):
             log = open(f"/tmp/kill{i}.log", "w+")
             # rr keeps every RTT sample: a bounded count (still minutes of traffic).
             frames = "2000000" if mode == "rr" else "4000000000"
-            p = subprocess.Popen([f"{BIN}/vnet", mode, "--frames", frames, "--size", "16-1472",
+            p = subprocess.Popen([f"{BIN}/lwvhost-vnet", mode, "--frames", frames, "--size", "16-1472",
                                   "--timeout-ms", "60000"] + (["--window", "16"] if mode == "rr" else []),
                                  stdout=log, stderr=subprocess.STDOUT)
             started = worker_of(p.pid, 20.0)
@@ -913,7 +913,7 @@ def sc_integrity(n):
             for mode, extra in (("tx", ""), ("rx", ""), ("rr", " --window 4"),
                                 ("tx", " --event-idx --indirect"), ("rx", " --event-idx --mrg-rxbuf")):
                 frames = n if mode != "rr" else max(200, n // 20)
-                cmd = (f"{BIN}/vnet {mode} --frames {frames} --size 16-1472 --rate 20000{extra} "
+                cmd = (f"{BIN}/lwvhost-vnet {mode} --frames {frames} --size 16-1472 --rate 20000{extra} "
                        f"--timeout-ms 10000 --json")
                 if args.impl == "lwvhost":
                     # Lingering idle and attached lets the knobs and counters
@@ -964,7 +964,7 @@ def sc_flap(seconds):
         skip("flap", "no pacing knobs in this build")
         return
     with LeakCheck("flap"):
-        p = subprocess.Popen([f"{BIN}/vnet", "tx", "--frames", "4000000000", "--size", "16-1472",
+        p = subprocess.Popen([f"{BIN}/lwvhost-vnet", "tx", "--frames", "4000000000", "--size", "16-1472",
                               "--timeout-ms", "60000"], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         worker_of(p.pid)
