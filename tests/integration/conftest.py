@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNNER = ROOT / "tests" / "vm" / "run"
 sys.path.insert(0, str(ROOT / "tests" / "vm"))
 from complaints import find_complaints  # noqa: E402
+from guest_checks import GuestChecks  # noqa: E402
 
 DEFAULT_KERNELS = "6.1,6.12"
 COMPLAINT_EXIT = 3
@@ -108,3 +109,10 @@ class Vm:
 @pytest.fixture
 def vm(kernel, tmp_path):
     return Vm(kernel, tmp_path)
+
+
+@pytest.fixture
+def checks(request):
+    """Turns a guest script's KTAP checks into pytest results
+    (guest_checks.py): `checks.report(res.output)`."""
+    return GuestChecks(request.node)

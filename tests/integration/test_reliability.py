@@ -9,21 +9,23 @@ import pytest
 G = "tests/integration/guest"
 
 
-def run_impl(vm, impl, only, timeout, extra=""):
+def run_impl(vm, checks, impl, only, timeout, extra=""):
+    """Every check of the run is its own result (checks.report); this test
+    then judges the run's figures."""
     res = vm.run(f"python3 {G}/reliability.py --impl {impl} --scale short --only {only} {extra}",
                  timeout=timeout)
+    streams = checks.report(res.output)
     figures = res.tagged_json("RELIABILITY")
     assert figures is not None, res.output[-4000:]
-    failed = [l for l in res.output.splitlines() if l.startswith("FAIL")]
-    assert res.rc == 0 and not failed, "\n".join(failed) or res.output[-4000:]
+    assert res.rc == (1 if checks.failed(streams) else 0), res.output[-4000:]
     assert figures["warnings_seen"] == 0
     return res, figures
 
 
-def test_reliability_lwvhost(vm):
+def test_reliability_lwvhost(vm, checks):
     """Everything against lwvhost: fuzzing, hostile rings, faults under load,
     leaks, permissions, integrity (with and without pacing), knob flapping."""
-    res, f = run_impl(vm, "lwvhost", "perms,integrity,fuzz,hostile,kill,tapdel,swap,flap,unload", 420)
+    res, f = run_impl(vm, checks, "lwvhost", "perms,integrity,fuzz,hostile,kill,tapdel,swap,flap,unload", 420)
     assert f["fuzz_calls"] >= 4000
     assert f["hostile_rings"] >= 170
     assert f["frames_checked"] > 10000
@@ -31,21 +33,21 @@ def test_reliability_lwvhost(vm):
     assert not f["skipped"], f["skipped"]
 
 
-def test_reliability_lwvhost_paced(vm):
+def test_reliability_lwvhost_paced(vm, checks):
     """The teardown paths again with pacing on (poll timers armed, signals
     held): owner kills, tap deletion, backend swaps and the fuzzer's
     RESET_OWNER/close."""
-    res, f = run_impl(vm, "lwvhost", "fuzz,kill,tapdel,swap", 300, "--paced")
+    res, f = run_impl(vm, checks, "lwvhost", "fuzz,kill,tapdel,swap", 300, "--paced")
     assert f["paced"] is True
     assert f["fuzz_calls"] >= 4000
     assert f["faults_injected"] > 0
     assert not f["skipped"], f["skipped"]
 
 
-def test_reliability_stock(vm):
+def test_reliability_stock(vm, checks):
     """The same fuzzer and hostile rings against Debian's vhost_net: the
     tools themselves must hold against the reference (owner kills and the
     rest run against stock in make check-stress)."""
-    res, f = run_impl(vm, "stock", "perms,fuzz,hostile", 300)
+    res, f = run_impl(vm, checks, "stock", "perms,fuzz,hostile", 300)
     assert f["fuzz_calls"] >= 4000
     assert f["hostile_rings"] >= 170

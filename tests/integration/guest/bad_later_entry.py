@@ -16,7 +16,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhostlib import *  # noqa: E402,F401,F403
 
-check = Checker()
+check = Ktap()
 V1 = 1 << F_VERSION_1 | 1 << NET_F_MRG_RXBUF
 
 

@@ -21,7 +21,7 @@ from vhostlib import _io, _ior, _iow  # noqa: E402
 
 impl = sys.argv[1] if len(sys.argv) > 1 else "lwvhost"
 ours = impl == "lwvhost"
-check = Checker()
+check = Ktap()
 
 
 # ioctl numbers lwvhost does not implement: the fork-from-owner pair of

@@ -7,7 +7,7 @@ A veth pair mvl0/mvp0 with a bridge-mode macvtap mvt0 on mvl0. The macvtap's
 attached to both rings. Guest TX frames must come out of the veth peer
 (read by an AF_PACKET socket on mvp0); frames sent into mvp0 to the
 macvtap's MAC must land in the guest's RX buffers. Payloads are checked
-byte for byte; every check prints one ok/FAIL line. Runs against whichever
+byte for byte; every check is one KTAP result (ktap.py). Runs against whichever
 vhost_net is loaded (stock or lwvhost).
 """
 
@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhostlib import *  # noqa: E402,F401,F403
 
 impl = sys.argv[1] if len(sys.argv) > 1 else "lwvhost"
-check = Checker()
+check = Ktap()
 V1 = 1 << F_VERSION_1
 MRG = 1 << NET_F_MRG_RXBUF
 EVT = 1 << F_EVENT_IDX

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhostlib import *  # noqa: E402,F401,F403
 
 impl = sys.argv[1] if len(sys.argv) > 1 else "lwvhost"
-check = Checker()
+check = Ktap()
 V1 = 1 << F_VERSION_1 | 1 << NET_F_MRG_RXBUF | 1 << F_INDIRECT
 
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Inside the VM: frames through /dev/vhost-net and a tap, both directions.
 
-Every payload is checked byte for byte; every check prints one ok/FAIL line.
+Every payload is checked byte for byte; every check is one KTAP result (ktap.py).
 Runs against whichever vhost_net is loaded (stock or lwvhost).
 """
 
@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhostlib import *  # noqa: E402,F401,F403
 
 impl = sys.argv[1] if len(sys.argv) > 1 else "lwvhost"
-check = Checker()
+check = Ktap()
 V1 = 1 << F_VERSION_1
 MRG = 1 << NET_F_MRG_RXBUF
 EVT = 1 << F_EVENT_IDX

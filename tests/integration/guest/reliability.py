@@ -31,9 +31,9 @@ Scenarios:
              pacing kernel side)
 
 After each scenario: kmalloc slab object counts and the modules' refcounts
-must be back at their baseline (tolerance: SLAB_TOL objects per cache). One
-`ok`/`FAIL` line per check, `SKIP` lines for what this build cannot test, and
-a final `RELIABILITY {json}` line with the figures.
+must be back at their baseline (tolerance: SLAB_TOL objects per cache). The
+checks are a KTAP stream (ktap.py; a SKIP for what this build cannot test),
+followed by a `RELIABILITY {json}` line with the figures.
 """
 
 import argparse
@@ -80,7 +80,7 @@ LEAK_WAIT_S = 40
 SLAB_CACHES = re.compile(r"^(kmalloc-(cg-)?\d+k?|eventfd_ctx|task_struct|mm_struct|files_cache|"
                          r"sock_inode_cache|skbuff_head_cache|filp|pid|signal_cache)$")
 
-check = Checker()
+check = Ktap()
 figures = {"checks": 0, "failed": 0, "faults_injected": 0, "frames_checked": 0,
            "fuzz_calls": 0, "hostile_rings": 0, "skipped": []}
 args = None
@@ -100,7 +100,7 @@ def ok(what, cond, detail=""):
 
 
 def skip(what, why):
-    print(f"SKIP {what}: {why}", flush=True)
+    check.skip(what, why)
     figures["skipped"].append(f"{what}: {why}")
 
 
@@ -110,7 +110,8 @@ def load():
     loader = "tests/vm/load-lwvhost" if args.impl == "lwvhost" else "tests/vm/load-stock"
     rc, out = sh(loader)
     if rc:
-        raise SystemExit(f"FAIL loading {args.impl}: {out}")
+        check(f"load {args.impl}", False, out)
+        check.exit()
 
 
 def unload():

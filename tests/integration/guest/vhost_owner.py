@@ -4,8 +4,8 @@
 
 Opens the device, checks its major/minor, becomes the owner, then forks: the
 child (a different mm on the same fd) must be refused with EPERM, and a
-second VHOST_SET_OWNER with EBUSY. Prints one line per check; exit 0 only if
-all hold.
+second VHOST_SET_OWNER with EBUSY. A KTAP stream (ktap.py), one result per
+check; exit 0 only if all hold.
 """
 
 import errno
@@ -13,19 +13,13 @@ import fcntl
 import os
 import stat
 import struct
-import sys
 
+from ktap import Ktap
 from vhostlib import GET_FEATURES, SET_FEATURES, SET_OWNER
 
 VHOST_NET_MINOR = 238
 
-failures = 0
-
-
-def check(what, ok, detail=""):
-    global failures
-    print(f"{'ok  ' if ok else 'FAIL'} {what} {detail}".rstrip())
-    failures += 0 if ok else 1
+check = Ktap()
 
 
 def ioctl_errno(fd, req, arg=0):
@@ -66,4 +60,4 @@ child_errno = os.read(r, 1)[0]
 check("non-owner process refused with EPERM", child_errno == errno.EPERM,
       f"(errno {child_errno})")
 os.close(fd)
-sys.exit(1 if failures else 0)
+check.exit()

@@ -4,7 +4,7 @@
 but its own device (issue 14: nothing global is held while waiting on a
 per-device lock).
 
-Usage: wedge.py   (lwvhost loaded; prints ok/FAIL lines and WEDGE {json})
+Usage: wedge.py   (lwvhost loaded; prints a KTAP stream and WEDGE {json})
 
 A child process, the wedger, owns two devices and wedges one of its threads
 in each: W1 in VHOST_SET_MEM_TABLE (dev->mutex held), W2 in
@@ -35,7 +35,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lwvhost_genl import Genl  # noqa: E402
 from vhostlib import (F_VERSION_1, SET_MEM_TABLE, SET_OWNER, SET_VRING_ADDR,  # noqa: E402
-                      Checker, NetDev, Tap, frame, ioctl_ok)
+                      Ktap, NetDev, Tap, frame, ioctl_ok)
 
 LIMIT = 1.0  # seconds any control-plane operation may take
 CTL = "build/bin/lwvhostctl"
@@ -59,7 +59,7 @@ libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_i
                       ctypes.c_int, ctypes.c_long]
 libc.ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
 
-check = Checker()
+check = Ktap()
 
 
 def dev_ids():
@@ -248,7 +248,7 @@ results = {}
 
 
 def report(name, res, ok_value=lambda v: (True, ""), limit=LIMIT):
-    """One ok/FAIL line: answered within limit and the answer is right."""
+    """One KTAP result: answered within limit and the answer is right."""
     results[name] = res
     if res["hung"]:
         where = f" (last step: {res['steps'][-1][0]})" if res["steps"] else ""
