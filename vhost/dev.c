@@ -18,6 +18,18 @@
 
 #include "vhost.h"
 
+/*
+ * The worker kind a device starts with, as stock's parameter of the same
+ * name: true a thread of the owner, false a kthread. Only where both kinds
+ * exist (compat.h); elsewhere the worker is what the kernel has.
+ */
+static bool fork_from_owner_default = true;
+#ifdef COMPAT_WORKER_MODES
+module_param(fork_from_owner_default, bool, 0444);
+MODULE_PARM_DESC(fork_from_owner_default,
+		 "Worker of new devices: Y a thread of the owner (default), N a kthread");
+#endif
+
 static void vhost_vq_init(struct vhost_dev *dev, struct vhost_virtqueue *vq)
 {
 	vq->dev = dev;
@@ -47,6 +59,7 @@ void vhost_dev_init(struct vhost_dev *dev, struct vhost_virtqueue **vqs,
 	dev->owner_pid = NULL;
 	dev->worker_pid = NULL;
 	RCU_INIT_POINTER(dev->worker, NULL);
+	dev->fork_owner = fork_from_owner_default;
 	dev->vqs = vqs;
 	dev->nvqs = nvqs;
 	dev->umem = NULL;
@@ -227,6 +240,7 @@ long vhost_dev_reset_owner(struct vhost_dev *dev)
 	vhost_dev_stop(dev);
 	vhost_dev_flush(dev);
 	vhost_dev_cleanup(dev);
+	dev->fork_owner = fork_from_owner_default;
 	dev->umem = umem;
 	for (i = 0; i < dev->nvqs; i++)
 		dev->vqs[i]->umem = umem;
@@ -419,12 +433,42 @@ bool vhost_ioctl_is_known(unsigned int ioctl)
 	case VHOST_SET_VRING_ERR:
 	case VHOST_SET_VRING_BUSYLOOP_TIMEOUT:
 	case VHOST_GET_VRING_BUSYLOOP_TIMEOUT:
+#ifdef COMPAT_WORKER_MODES
+	case VHOST_SET_FORK_FROM_OWNER:
+	case VHOST_GET_FORK_FROM_OWNER:
+#endif
 		return true;
 	default:
 		return false;
 	}
 }
 EXPORT_SYMBOL_GPL(vhost_ioctl_is_known);
+
+#ifdef COMPAT_WORKER_MODES
+/*
+ * VHOST_SET_FORK_FROM_OWNER picks the worker kind; only before an owner
+ * exists, since the worker starts with the owner. GET reports it.
+ */
+static long vhost_dev_fork_owner_ioctl(struct vhost_dev *dev,
+				       unsigned int ioctl, u8 __user *argp)
+{
+	u8 mode;
+
+	if (ioctl == VHOST_GET_FORK_FROM_OWNER) {
+		mode = dev->fork_owner ? VHOST_FORK_OWNER_TASK :
+					 VHOST_FORK_OWNER_KTHREAD;
+		return put_user(mode, argp) ? -EFAULT : 0;
+	}
+	if (vhost_dev_has_owner(dev))
+		return -EBUSY;
+	if (get_user(mode, argp))
+		return -EFAULT;
+	if (mode != VHOST_FORK_OWNER_TASK && mode != VHOST_FORK_OWNER_KTHREAD)
+		return -EINVAL;
+	dev->fork_owner = mode == VHOST_FORK_OWNER_TASK;
+	return 0;
+}
+#endif
 
 /*
  * Device-level ioctls. Returns -ENOIOCTLCMD for anything else, after the
@@ -438,6 +482,12 @@ long vhost_dev_ioctl(struct vhost_dev *dev, unsigned int ioctl,
 	lockdep_assert_held(&dev->mutex);
 	if (ioctl == VHOST_SET_OWNER)
 		return vhost_dev_set_owner(dev);
+#ifdef COMPAT_WORKER_MODES
+	/* Like SET_OWNER, for any opener: they come before there is one. */
+	if (ioctl == VHOST_SET_FORK_FROM_OWNER ||
+	    ioctl == VHOST_GET_FORK_FROM_OWNER)
+		return vhost_dev_fork_owner_ioctl(dev, ioctl, argp);
+#endif
 
 	r = vhost_dev_check_owner(dev);
 	if (r)

@@ -249,6 +249,13 @@ struct vhost_dev {
 	 */
 	struct vhost_worker __rcu *worker;
 	/*
+	 * What the next VHOST_SET_OWNER starts as the worker: a thread of the
+	 * owner (true, VHOST_FORK_OWNER_TASK) or a kthread (false). Set by
+	 * VHOST_SET_FORK_FROM_OWNER before the owner; back to the module
+	 * default at RESET_OWNER. Protected by mutex.
+	 */
+	bool fork_owner;
+	/*
 	 * The owner's thread group and the worker's thread, for reports.
 	 * Protected by ids_lock alone, so that readers never wait for mutex
 	 * (which the owner can hold for as long as it likes).

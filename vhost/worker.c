@@ -186,7 +186,7 @@ int vhost_worker_create(struct vhost_dev *dev)
 
 	snprintf(name, sizeof(name), "vhost-%d", current->pid);
 	r = compat_worker_create(&w->task, vhost_worker_run,
-				 vhost_worker_killed, w, name);
+				 vhost_worker_killed, w, name, !dev->fork_owner);
 	if (r) {
 		kfree(w);
 		return r;

@@ -13,6 +13,8 @@ script did not run to its end.
                         `lwvhost-vnet hostile`)
   datapath_ioctl.py     the ioctl surface: arguments, owners, unknown numbers
   datapath_log.py       dirty logging of used-ring and buffer writes
+  datapath_worker_mode.py  VHOST_{SET,GET}_FORK_FROM_OWNER: task and kthread
+                        workers (where the kernel's UAPI has them)
 """
 
 import pytest
@@ -21,7 +23,8 @@ from backends import BACKENDS, load_backend
 
 G = "tests/integration/guest"
 SCRIPTS = ["datapath_traffic.py", "datapath_macvtap.py", "datapath_malformed.py",
-           "bad_later_entry.py", "datapath_ioctl.py", "datapath_log.py"]
+           "bad_later_entry.py", "datapath_ioctl.py", "datapath_log.py",
+           "datapath_worker_mode.py"]
 
 
 def names(streams):

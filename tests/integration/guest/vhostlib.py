@@ -371,11 +371,14 @@ class NetDev:
     RX, TX = 0, 1
 
     def __init__(self, features, tap_name="dp0", num=256, mem_size=4 << 20,
-                 hdr_len=None, log_gpa=False, backend=None):
+                 hdr_len=None, log_gpa=False, backend=None, before_owner=None):
         """backend: an already-open backend (anything with .fd and .close(),
-        its vnet header size set by the caller) used instead of a new tap."""
+        its vnet header size set by the caller) used instead of a new tap.
+        before_owner(fd) runs between the open and VHOST_SET_OWNER."""
         self.fd = os.open("/dev/vhost-net", os.O_RDWR)
         self.features = features
+        if before_owner:
+            before_owner(self.fd)
         ioctl_ok(self.fd, SET_OWNER)
         ioctl_ok(self.fd, SET_FEATURES, u64(features))
         self.mem = GuestMem(mem_size)
@@ -467,3 +470,59 @@ def read_kv(path):
             k, v = line.split()
             out[k] = int(v) if v.lstrip("-").isdigit() else v
     return out
+
+
+# VHOST_{SET,GET}_FORK_FROM_OWNER (6.12.118's UAPI): the worker kind.
+SET_FORK_FROM_OWNER = _iow(0x84, 1)
+GET_FORK_FROM_OWNER = _ior(0x85, 1)
+FORK_OWNER_KTHREAD, FORK_OWNER_TASK = 0, 1
+
+
+def _build_tree_file(rel):
+    """A file of the running kernel's build tree: Debian splits it into
+    -amd64 (config) and -common (headers); the debug kernel's has src/."""
+    build = os.path.realpath(f"/lib/modules/{os.uname().release}/build")
+    for d in (build, build.removesuffix("-amd64") + "-common", os.path.join(build, "..", "src")):
+        if os.path.exists(os.path.join(d, rel)):
+            return os.path.join(d, rel)
+    return None
+
+
+def fork_from_owner_expected(impl):
+    """Whether impl answers the fork-from-owner ioctls on this kernel.
+    lwvhost: where the kernel's UAPI defines them. Stock: also only when
+    built with CONFIG_VHOST_ENABLE_FORK_OWNER_CONTROL."""
+    header = _build_tree_file("include/uapi/linux/vhost.h")
+    in_uapi = bool(header) and "VHOST_SET_FORK_FROM_OWNER" in open(header).read()
+    if impl == "lwvhost":
+        return in_uapi
+    config = _build_tree_file(".config")
+    return in_uapi and bool(config) and \
+        "CONFIG_VHOST_ENABLE_FORK_OWNER_CONTROL=y" in open(config).read()
+
+
+def worker_threads(pid):
+    """Names of tasks called vhost-<pid>: kthreads or threads of pid."""
+    name = f"vhost-{pid}"
+    found = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            for t in os.listdir(f"/proc/{p}/task"):
+                comm = open(f"/proc/{p}/task/{t}/comm").read().strip()
+                if comm == name:
+                    found.append((int(p), int(t)))
+        except OSError:
+            continue
+    return found
+
+
+def worker_gone(pid, timeout=2.0):
+    """Whether pid's worker leaves /proc within timeout. kthread_stop() and
+    vhost_task_stop() return once the worker has finished, which is a
+    moment before the exiting task is unlisted."""
+    end = time.time() + timeout
+    while worker_threads(pid) and time.time() < end:
+        time.sleep(0.02)
+    return not worker_threads(pid)
