@@ -24,10 +24,16 @@
  * VIRTIO_F_RING_RESET (not verified here; guests fall back to a device
  * reset).
  */
+/*
+ * RING_RESET needs nothing more than what a backend swap does: the VMM
+ * detaches one ring's backend (SET_BACKEND -1), sets the ring up again
+ * with SET_VRING_* and attaches it; the other ring keeps running.
+ */
 #define VHOST_NET_FEATURES \
 	(VHOST_FEATURES | \
 	 BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR) | \
-	 BIT_ULL(VIRTIO_NET_F_MRG_RXBUF))
+	 BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) | \
+	 BIT_ULL(VIRTIO_F_RING_RESET))
 
 /* No backend features: they all concern the IOTLB, which we lack. */
 #define VHOST_NET_BACKEND_FEATURES 0ULL

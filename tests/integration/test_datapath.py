@@ -15,6 +15,8 @@ script did not run to its end.
   datapath_log.py       dirty logging of used-ring and buffer writes
   datapath_worker_mode.py  VHOST_{SET,GET}_FORK_FROM_OWNER: task and kthread
                         workers (where the kernel's UAPI has them)
+  datapath_ring_reset.py  VIRTIO_F_RING_RESET: one ring reset the way QEMU
+                        does it while the other carries traffic
 """
 
 import pytest
@@ -24,7 +26,7 @@ from backends import BACKENDS, load_backend
 G = "tests/integration/guest"
 SCRIPTS = ["datapath_traffic.py", "datapath_macvtap.py", "datapath_malformed.py",
            "bad_later_entry.py", "datapath_ioctl.py", "datapath_log.py",
-           "datapath_worker_mode.py"]
+           "datapath_worker_mode.py", "datapath_ring_reset.py"]
 
 
 def names(streams):
