@@ -16,7 +16,6 @@ import fcntl
 import os
 import struct
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhostlib import *  # noqa: E402,F401,F403
@@ -42,18 +41,6 @@ def reset_ring(d, index, num):
     return struct.unpack("<II", buf)[1]
 
 
-def receive(d, count, timeout=5.0):
-    """Test frames delivered into RX buffers (vnet header stripped)."""
-    got, end = [], time.time() + timeout
-    while len(got) < count and time.time() < end:
-        for e in d.rings[d.RX].pop_used():
-            data = d.rx_read(e)[d.hdr_len:]
-            if is_test_frame(data):
-                got.append(data)
-        time.sleep(0.002)
-    return got
-
-
 def scenario(label):
     d = NetDev(FEATURES, "drr0", mem_size=8 << 20)
     d.post_rx(200)
@@ -76,7 +63,7 @@ def scenario(label):
     for f in into:
         d.tap.send(f)
     check(f"{label}: RX reset: the new 128-entry ring receives from index 0",
-          receive(d, 100) == into)
+          d.rx_test_frames(100) == into)
     check(f"{label}: RX reset: RX signalled", read_eventfd(d.rings[d.RX].call, 1.0) > 0)
 
     # Reset TX while RX frames arrive.
@@ -89,7 +76,7 @@ def scenario(label):
     for f in into[40:]:
         d.tap.send(f)
     check(f"{label}: TX reset: RX got every frame sent around it, in order",
-          receive(d, 80) == into)
+          d.rx_test_frames(80) == into)
     out = [frame(3000 + i, 500) for i in range(100)]
     d.tx(out)
     check(f"{label}: TX reset: the new 128-entry ring sends", d.tap.recv_frames(100) == out)

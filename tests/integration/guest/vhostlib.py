@@ -457,6 +457,18 @@ class NetDev:
                 break
         return out
 
+    def rx_test_frames(self, count, timeout=5.0):
+        """Test frames the device delivered into RX buffers (one buffer
+        each, vnet header stripped), until count or timeout."""
+        got, end = [], time.time() + timeout
+        while len(got) < count and time.time() < end:
+            for e in self.rings[self.RX].pop_used():
+                data = self.rx_read(e)[self.hdr_len:]
+                if is_test_frame(data):
+                    got.append(data)
+            time.sleep(0.002)
+        return got
+
     def close(self):
         os.close(self.fd)
         self.tap.close()
