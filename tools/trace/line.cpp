@@ -429,16 +429,22 @@ Line parse_line(std::string_view raw)
 		if (!take_duration(s, j, d, m) && take_proc(s, i, task))
 			out.task = task;
 	}
+	parse_graph_columns(s, i, out);
+	return out;
+}
+
+void parse_graph_columns(std::string_view s, size_t i, Line &out)
+{
 	// Irq arrows sit in the duration column: "  ==========> |".
 	{
 		std::string_view rest = trim(s.substr(i));
 		if (starts_with(rest, "==========>")) {
 			out.kind = LineKind::IrqEnter;
-			return out;
+			return;
 		}
 		if (starts_with(rest, "<==========")) {
 			out.kind = LineKind::IrqExit;
-			return out;
+			return;
 		}
 	}
 	std::optional<uint64_t> dur;
@@ -462,7 +468,6 @@ Line parse_line(std::string_view raw)
 	} else if (out.duration_ns) {
 		out.kind = LineKind::Unknown;  // only returns carry durations
 	}
-	return out;
 }
 
 }  // namespace lwvhost::trace

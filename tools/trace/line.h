@@ -67,6 +67,12 @@ struct Line {
 
 Line parse_line(std::string_view line);
 
+// What follows the abstime/cpu/proc columns, from line[i...]: the duration
+// column and the call, return, comment or irq arrow. trace-cmd report
+// prints the same after the event name. Sets kind, duration, mark, depth,
+// func and module of out and keeps the rest.
+void parse_graph_columns(std::string_view line, size_t i, Line &out);
+
 // "12.345 us" style number (microseconds with up to 3 decimals) in ns.
 std::optional<uint64_t> parse_usecs(std::string_view text);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "model.h"
+#include "tracecmd_text.h"
 
 #include <algorithm>
 
@@ -327,11 +328,46 @@ void TraceBuilder::on_banner(const Line &line)
 	c.task = sw.next;
 }
 
+// The kernel prints a banner when a CPU's event is of another task than
+// its previous event (the first event of a CPU has none); events of every
+// kind count. Called before last_ns_ moves to this line, as for a banner
+// line.
+void TraceBuilder::derive_switch(const Line &line)
+{
+	switch (line.kind) {
+	case LineKind::Entry:
+	case LineKind::Leaf:
+	case LineKind::Exit:
+	case LineKind::Comment:
+		break;
+	default:
+		return;
+	}
+	if (line.cpu < 0 || !line.task)
+		return;
+	auto it = last_task_.find(line.cpu);
+	if (it != last_task_.end() && it->second.pid != line.task->pid) {
+		Line banner;
+		banner.kind = LineKind::Banner;
+		banner.cpu = line.cpu;
+		banner.prev = it->second;
+		banner.next = *line.task;
+		on_banner(banner);
+	}
+	last_task_[line.cpu] = *line.task;
+}
+
 void TraceBuilder::add_line(std::string_view text)
 {
+	add(parse_line(text), text);
+}
+
+void TraceBuilder::add(const Line &line, std::string_view text)
+{
 	t_.lines++;
-	Line line = parse_line(text);
 	t_.line_kinds[line.kind]++;
+	if (derive_switches_)
+		derive_switch(line);
 	if (line.abstime_ns) {
 		t_.has_abstime = true;
 		if (!t_.first_ns || *line.abstime_ns < *t_.first_ns)
@@ -400,18 +436,24 @@ Trace TraceBuilder::finish()
 	cpus_.clear();
 	states_.clear();
 	last_ns_.reset();
+	last_task_.clear();
 	return out;
 }
 
 Trace build_trace(std::string_view text)
 {
-	TraceBuilder b;
+	bool report = looks_like_report(text);
+	TraceBuilder b(report);
 	size_t pos = 0;
 	while (pos < text.size()) {
 		size_t nl = text.find('\n', pos);
 		if (nl == std::string_view::npos)
 			nl = text.size();
-		b.add_line(text.substr(pos, nl - pos));
+		std::string_view line = text.substr(pos, nl - pos);
+		if (report)
+			b.add(parse_report_line(line), line);
+		else
+			b.add_line(line);
 		pos = nl + 1;
 	}
 	return b.finish();

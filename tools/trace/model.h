@@ -91,7 +91,16 @@ struct Trace {
 
 class TraceBuilder {
 public:
-	void add_line(std::string_view line);
+	// derive_switches: the input names the task of every event but prints
+	// no context-switch banners (trace-cmd). A CPU whose events change task
+	// switched there, as the kernel's own output would have shown it.
+	explicit TraceBuilder(bool derive_switches = false)
+		: derive_switches_(derive_switches) {}
+
+	void add_line(std::string_view line);  // tracefs text
+	// A line parsed elsewhere (trace-cmd report, trace.dat events); raw is
+	// what the unknown-line samples quote.
+	void add(const Line &line, std::string_view raw = {});
 	Trace finish();
 
 private:
@@ -120,7 +129,10 @@ private:
 	void on_leaf(const Line &line);
 	void on_exit(const Line &line);
 	void on_banner(const Line &line);
+	void derive_switch(const Line &line);
 
+	bool derive_switches_ = false;
+	std::map<int, TaskRef> last_task_;  // per CPU, derive_switches only
 	Trace t_;
 	std::map<std::string, int> task_by_key_;
 	std::map<int, CpuState> cpus_;
@@ -128,7 +140,8 @@ private:
 	std::optional<uint64_t> last_ns_;
 };
 
-// Builds the call trees of a whole trace text.
+// Builds the call trees of a whole trace text: tracefs's trace file, or
+// `trace-cmd report` output (looks_like_report).
 Trace build_trace(std::string_view text);
 
 }  // namespace lwvhost::trace
