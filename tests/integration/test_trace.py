@@ -1,14 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
 """lwvhost-trace and tools/trace/record.
 
-Host side: the CLI's exit codes and outputs on the crafted fixtures.
+Host side: the CLI's exit codes and outputs on the crafted fixtures, and
+a recording kept as the kernel's text, a trace.dat and that trace.dat's
+`trace-cmd report` giving the same analysis.
 In the VM (both kernels): record a fresh function_graph trace of stock
 vhost_net, and one of lwvhost with pacing on, under a short vnet workload
 and analyse them.
 """
 
 import json
+import lzma
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,6 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TRACE = ROOT / "build" / "bin" / "lwvhost-trace"
 FIX = ROOT / "tests" / "unit" / "fixtures" / "trace"
+SAMPLES = ROOT / "tracefile-samples"
+TC_REC = "lwvhost-6.12-vnet-poll50-tracecmd"  # recorded with record --trace-cmd
 
 
 def run(*args):
@@ -61,6 +67,17 @@ def test_unreadable_or_unusable_file_exit_1(tmp_path):
     r = run(bad_xz)
     assert r.returncode == 1
     assert "xz" in r.stderr
+    # A trace.dat is told by its magic, whatever its name; a broken one is
+    # one line too, never libtracecmd's own messages.
+    bad_dat = tmp_path / "bad.txt"
+    bad_dat.write_bytes(b"\x17\x08\x44tracing6\x00garbage")
+    cut_dat = tmp_path / "cut.dat"
+    cut_dat.write_bytes(lzma.decompress((SAMPLES / f"{TC_REC}.dat.xz").read_bytes())[:100000])
+    for f in (bad_dat, cut_dat):
+        r = run(f)
+        assert r.returncode == 1, r
+        assert r.stdout == ""
+        assert r.stderr.count("\n") == 1 and "trace.dat" in r.stderr, r.stderr
 
 
 def test_help_exits_0():
@@ -191,3 +208,79 @@ def test_record_and_analyse_lwvhost_paced(vm):
     # Every run of a work function was queued by a traced wakeup (a
     # wakeup may find its work already queued, so not the converse).
     assert 1 <= w["handler_runs"] <= w["wakeups"], w
+
+
+def report_json(*args, stdin=None):
+    r = subprocess.run([str(TRACE), "--json", *map(str, args)], input=stdin,
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == b"", r.stderr
+    return json.loads(r.stdout)
+
+
+def input_form_dropped(j):
+    """The analysis without what describes the input's form: its lines,
+    its events (trace-cmd merges fewer calls with their returns into one
+    line than the kernel) and whether returns name their function."""
+    j = json.loads(json.dumps(j))
+    del j["trace"]["lines"], j["trace"]["events"], j["trace"]["columns"]["tail"]
+    return j
+
+
+def test_tracedat_and_its_report_agree():
+    """The kept trace.dat, plain, .xz or on standard input, and its
+    `trace-cmd report -t`: the same JSON but for the input's form."""
+    dat = report_json(SAMPLES / f"{TC_REC}.dat.xz")
+    rep = report_json(SAMPLES / f"{TC_REC}-report.txt.xz")
+    assert dat["trace"]["columns"] == {"abstime": True, "cpu": True, "proc": True,
+                                       "duration": True, "tail": True}
+    assert rep["trace"]["unknown_lines"] == 0
+    assert dat["passes"]["tx"]["packets"] == rep["passes"]["tx"]["packets"] == 250
+    assert input_form_dropped(dat) == input_form_dropped(rep)
+    raw = lzma.decompress((SAMPLES / f"{TC_REC}.dat.xz").read_bytes())
+    assert report_json("-", stdin=raw) == dat
+
+
+def test_tracedat_and_the_kernel_text_agree():
+    """The same buffer as the kernel printed it: the same passes, wakeups,
+    comments and switches (times are cut to what the kernel prints, and
+    tasks' names to 7 characters, so those are left to the unit tests)."""
+    dat = report_json(SAMPLES / f"{TC_REC}.dat.xz")
+    txt = report_json(SAMPLES / f"{TC_REC}-abstime+proc.txt.xz")
+    assert dat["trace"]["events"] == txt["trace"]["events"]
+    assert dat["trace"]["comments"] == txt["trace"]["comments"] > 0
+    for kind in ("tx", "rx"):
+        for key in ("passes", "complete", "empty", "packets", "by_function"):
+            assert dat["passes"][kind][key] == txt["passes"][kind][key], (kind, key)
+    for key in ("wakeups", "timer_wakeups", "by_function", "handler_runs",
+                "woken_passes", "unwoken_passes", "timer_only_passes"):
+        assert dat["wakeups"][key] == txt["wakeups"][key], key
+    for key in ("total", "per_cpu", "into_vhost", "out_of_vhost"):
+        assert dat["context_switches"][key] == txt["context_switches"][key], key
+    calls = lambda j: {f["function"]: f["calls"] for f in j["functions"]}
+    assert calls(dat) == calls(txt)
+    assert {f["module"] for f in dat["functions"]} == {""}  # trace.dat keeps none
+
+
+def test_plain_trace_cmd_report_parses(tmp_path):
+    """`trace-cmd report` as people run it (microsecond timestamps) on the
+    kept trace.dat: every line understood, the same calls and passes."""
+    tc = shutil.which("trace-cmd")
+    assert tc, "trace-cmd missing: run scripts/install-deps"
+    dat_file = tmp_path / "trace.dat"
+    dat_file.write_bytes(lzma.decompress((SAMPLES / f"{TC_REC}.dat.xz").read_bytes()))
+    text = tmp_path / "report.txt"
+    with open(text, "wb") as out:
+        subprocess.run([tc, "report", "-i", str(dat_file)], stdout=out,
+                       stderr=subprocess.DEVNULL, check=True, timeout=120)
+    assert re.search(rb"\] +\d+\.\d{6}: funcgraph_entry:", text.read_bytes())
+    rep = report_json(text)
+    dat = report_json(dat_file)
+    assert rep["trace"]["unknown_lines"] == 0
+    for kind in ("tx", "rx"):
+        for key in ("passes", "complete", "empty", "packets", "by_function"):
+            assert rep["passes"][kind][key] == dat["passes"][kind][key], (kind, key)
+    assert rep["wakeups"]["by_function"] == dat["wakeups"]["by_function"]
+    assert rep["context_switches"] == dat["context_switches"]
+    calls = lambda j: {f["function"]: f["calls"] for f in j["functions"]}
+    assert calls(rep) == calls(dat)

@@ -2,10 +2,14 @@
 // lwvhost-trace over the real recordings in tracefile-samples/ (every file
 // its README lists). Counts are checked against plain substring counts of
 // the raw text, and the files of one recording (the same events printed in
-// different formats) must give the same results.
+// different formats, or stored as a trace.dat and printed by trace-cmd)
+// must give the same results.
 #include "analysis.h"
+#include "events.h"
 #include "io.h"
 #include "model.h"
+#include "report.h"
+#include "tracedat.h"
 
 #include <fstream>
 #include <gtest/gtest.h>
@@ -18,10 +22,13 @@ namespace {
 
 const std::string kSamples = std::string(LWVHOST_FIXTURES) + "/../../../tracefile-samples/";
 
+enum class Kind { Tracefs, Report, TraceDat };
+
 struct Sample {
 	std::string file;
 	std::string recording;  // file name up to the format suffix
 	std::string workload;
+	Kind kind = Kind::Tracefs;
 };
 
 // Rows "| file | kernel | module | workload | options |" of the README.
@@ -31,7 +38,8 @@ std::vector<Sample> list_samples()
 	std::vector<Sample> out;
 	std::string line;
 	while (std::getline(in, line)) {
-		if (line.rfind("| ", 0) != 0 || line.find(".txt") == std::string::npos)
+		if (line.rfind("| ", 0) != 0 || (line.find(".txt") == std::string::npos &&
+						 line.find(".dat") == std::string::npos))
 			continue;
 		std::vector<std::string> cells;
 		std::stringstream ss(line.substr(1));
@@ -45,9 +53,18 @@ std::vector<Sample> list_samples()
 		Sample s;
 		s.file = cells[0];
 		s.workload = cells[3];
-		// "<backend>-<kernel>-vnet[-label]-<format>.txt[.xz]"
-		size_t dash = s.file.rfind('-');
-		s.recording = s.file.substr(0, dash);
+		// "<backend>-<kernel>-vnet[-label]-<format>.txt[.xz]", or for a
+		// trace.dat "<recording>.dat[.xz]" and its "<recording>-report.txt".
+		size_t dat = s.file.find(".dat");
+		if (dat != std::string::npos) {
+			s.recording = s.file.substr(0, dat);
+			s.kind = Kind::TraceDat;
+		} else {
+			size_t dash = s.file.rfind('-');
+			s.recording = s.file.substr(0, dash);
+			if (s.file.substr(dash).rfind("-report.txt", 0) == 0)
+				s.kind = Kind::Report;
+		}
 		out.push_back(s);
 	}
 	return out;
@@ -81,7 +98,7 @@ void for_each_pinned(const Expect (&table)[N], Check check)
 		for (const auto &x : table)
 			if (s.recording == x.recording)
 				e = &x;
-		if (!e)
+		if (!e || s.kind != Kind::Tracefs)
 			continue;
 		SCOPED_TRACE(s.file);
 		seen[s.recording]++;
@@ -137,6 +154,16 @@ std::string abstime_fingerprint(const Analysis &a)
 	return o.str();
 }
 
+// The trace of a sample file, whatever its kind.
+Trace load_sample(const Sample &s)
+{
+	std::string err;
+	auto t = load_trace(kSamples + s.file, &err);
+	EXPECT_TRUE(t) << err;
+	EXPECT_EQ(t && t->tracedat, s.kind == Kind::TraceDat);
+	return t ? std::move(t->trace) : Trace{};
+}
+
 // The first line where two fingerprints differ.
 std::string first_difference(const std::string &a, const std::string &b)
 {
@@ -167,7 +194,7 @@ TEST(TraceSamples, EverySampleParsesAndCountsMatchTheText)
 		std::string err;
 		auto text = read_trace_file(kSamples + s.file, &err);
 		ASSERT_TRUE(text) << err;
-		Trace t = build_trace(*text);
+		Trace t = load_sample(s);
 		Analysis a = analyze(t, profile);
 		EXPECT_EQ(t.unknown_lines(), 0u);
 		EXPECT_GT(t.events(), 1000u);
@@ -175,9 +202,15 @@ TEST(TraceSamples, EverySampleParsesAndCountsMatchTheText)
 		EXPECT_EQ(a.info.lost_events, 0u);
 		EXPECT_EQ(t.cpus.size(), 2u);
 		// Every entry or leaf line "name [mod]()" is one call; only calls
-		// whose entry precedes the buffer have none.
+		// whose entry precedes the buffer have none. trace-cmd prints no
+		// module; a trace.dat is no text to count in (its report is).
 		for (const auto &f : a.functions) {
-			uint64_t lines = count_substr(*text, " " + f.func + " [" + f.module + "]()");
+			if (s.kind == Kind::TraceDat)
+				break;
+			EXPECT_EQ(f.module.empty(), s.kind == Kind::Report) << f.func;
+			std::string call = s.kind == Kind::Report
+				? " " + f.func + "()" : " " + f.func + " [" + f.module + "]()";
+			uint64_t lines = count_substr(*text, call);
 			uint64_t truncated = 0;
 			for (const auto &fr : t.frames)
 				truncated += fr.func == f.func && fr.start_truncated;
@@ -199,8 +232,10 @@ TEST(TraceSamples, EverySampleParsesAndCountsMatchTheText)
 			EXPECT_GT(a.wakeups.latency.p50, 0u);
 			EXPECT_LT(a.wakeups.latency.p50, 1000000000u);
 		}
-		EXPECT_EQ(a.info.proc, s.file.find("proc") != std::string::npos);
-		EXPECT_EQ(a.info.abstime, s.file.find("abstime") != std::string::npos);
+		// trace-cmd always has the task and the time of every event.
+		bool tc = s.kind != Kind::Tracefs;
+		EXPECT_EQ(a.info.proc, tc || s.file.find("proc") != std::string::npos);
+		EXPECT_EQ(a.info.abstime, tc || s.file.find("abstime") != std::string::npos);
 	}
 }
 
@@ -211,6 +246,8 @@ TEST(TraceSamples, FormatsOfOneRecordingAgree)
 	std::map<std::string, std::pair<std::string, std::string>> first, first_abs;
 	size_t compared = 0, compared_abs = 0;
 	for (const auto &s : list_samples()) {
+		if (s.kind != Kind::Tracefs)
+			continue;  // TraceCmdSamples: other precision, no modules
 		std::string err;
 		auto text = read_trace_file(kSamples + s.file, &err);
 		ASSERT_TRUE(text) << err;
@@ -230,9 +267,161 @@ TEST(TraceSamples, FormatsOfOneRecordingAgree)
 		if (a.wakeups.available)
 			check(first_abs, abstime_fingerprint(a), compared_abs);
 	}
-	// 6 recordings: 3 more formats each, and abstime+proc beside abstime.
-	EXPECT_EQ(compared, 18u);
-	EXPECT_EQ(compared_abs, 6u);
+	// 7 recordings: 3 more formats each, and abstime+proc beside abstime.
+	EXPECT_EQ(compared, 21u);
+	EXPECT_EQ(compared_abs, 7u);
+}
+
+// The recordings kept as a trace.dat too (record --trace-cmd): the same
+// buffer as the kernel's text formats beside it, and as `trace-cmd report
+// -t` printed it.
+namespace {
+
+// The recording's files by kind.
+struct TraceCmdSet {
+	std::string dat, report;
+	std::vector<Sample> tracefs;
+};
+
+std::map<std::string, TraceCmdSet> tracecmd_sets()
+{
+	auto samples = list_samples();
+	std::map<std::string, TraceCmdSet> sets;
+	for (const auto &s : samples)
+		if (s.kind == Kind::TraceDat)
+			sets[s.recording].dat = s.file;
+	for (const auto &s : samples) {
+		auto it = sets.find(s.recording);
+		if (it == sets.end())
+			continue;
+		if (s.kind == Kind::Report)
+			it->second.report = s.file;
+		else if (s.kind == Kind::Tracefs)
+			it->second.tracefs.push_back(s);
+	}
+	return sets;
+}
+
+std::vector<TraceEvent> dat_events(const std::string &file)
+{
+	std::string err;
+	auto data = read_trace_file(kSamples + file, &err);
+	EXPECT_TRUE(data) << err;
+	auto ev = read_tracedat(data.value_or(""), &err);
+	EXPECT_TRUE(ev) << err;
+	return ev.value_or(std::vector<TraceEvent>{});
+}
+
+// A duration as the kernel prints it: microseconds, then as many of the
+// three nanosecond digits as fit in seven digits in all.
+uint64_t printed_duration(uint64_t ns)
+{
+	uint64_t us = ns / 1000, rem = ns % 1000;
+	size_t digits = std::to_string(us).size();
+	if (digits >= 7)
+		return us * 1000;
+	uint64_t cut = digits <= 4 ? 1 : digits == 5 ? 10 : 100;
+	return us * 1000 + rem / cut * cut;
+}
+
+// The trace.dat's events as the kernel's text shows them: timestamps cut
+// to microseconds (funcgraph-abstime), durations as printed.
+Trace as_kernel_prints(std::vector<TraceEvent> events)
+{
+	TraceBuilder b(true);
+	for (Line l : lines_from_events(std::move(events))) {
+		if (l.abstime_ns)
+			l.abstime_ns = *l.abstime_ns / 1000 * 1000;
+		if (l.duration_ns)
+			l.duration_ns = printed_duration(*l.duration_ns);
+		b.add(l);
+	}
+	return b.finish();
+}
+
+}  // namespace
+
+TEST(TraceCmdSamples, KeptWithTheirTwins)
+{
+	auto sets = tracecmd_sets();
+	ASSERT_GE(sets.size(), 1u) << "no trace.dat in tracefile-samples/README.md";
+	for (const auto &[rec, set] : sets) {
+		EXPECT_FALSE(set.report.empty()) << rec;
+		EXPECT_EQ(set.tracefs.size(), 4u) << rec;
+	}
+	EXPECT_EQ(printed_duration(4909), 4909u);
+	EXPECT_EQ(printed_duration(12526895), 12526890u);
+	EXPECT_EQ(printed_duration(123456789), 123456700u);
+	EXPECT_EQ(printed_duration(1234567891), 1234567000u);
+}
+
+// trace.dat and its report: the same analysis, all of it, except what
+// describes the input's form: its lines, its events (trace-cmd merges a
+// call and its return into one line only when no other CPU's record came
+// between them, the kernel whenever its own CPU's next record is the
+// return) and whether returns name their function (a trace.dat's do).
+TEST(TraceCmdSamples, TraceDatMatchesItsReport)
+{
+	auto profile = *builtin_profile("all");
+	for (const auto &[rec, set] : tracecmd_sets()) {
+		SCOPED_TRACE(rec);
+		Trace td = load_sample(Sample{set.dat, rec, "", Kind::TraceDat});
+		Trace tr = load_sample(Sample{set.report, rec, "", Kind::Report});
+		EXPECT_EQ(tr.unknown_lines(), 0u);
+		Analysis ad = analyze(td, profile), ar = analyze(tr, profile);
+		nlohmann::json jd = to_json(ad), jr = to_json(ar);
+		EXPECT_TRUE(jd["trace"]["columns"]["tail"]);
+		EXPECT_FALSE(jr["trace"]["columns"]["tail"]);
+		for (auto *j : {&jd, &jr}) {
+			(*j)["trace"].erase("lines");
+			(*j)["trace"].erase("events");
+			(*j)["trace"]["columns"].erase("tail");
+		}
+		EXPECT_EQ(jd, jr) << nlohmann::json::diff(jd, jr).dump();
+		// The events apart: each call trace-cmd left unmerged is two.
+		auto leaves = [](const Trace &t) {
+			uint64_t n = 0;
+			for (const auto &f : t.frames)
+				n += f.leaf;
+			return n;
+		};
+		EXPECT_EQ(tr.events() - td.events(), leaves(td) - leaves(tr));
+		EXPECT_EQ(jd["passes"]["tx"]["packets"], 250);  // not vacuous
+	}
+}
+
+// trace.dat and the kernel's text of the same buffer: with its values cut
+// to what the kernel prints, the same numbers in every format, the same
+// lines for the same events, comments and switches.
+TEST(TraceCmdSamples, TraceDatMatchesTheKernelText)
+{
+	auto profile = *builtin_profile("all");
+	size_t compared = 0, compared_abs = 0;
+	for (const auto &[rec, set] : tracecmd_sets()) {
+		Trace td = as_kernel_prints(dat_events(set.dat));
+		Analysis ad = analyze(td, profile);
+		for (const auto &s : set.tracefs) {
+			SCOPED_TRACE(s.file);
+			Trace tk = load_sample(s);
+			Analysis ak = analyze(tk, profile);
+			EXPECT_EQ(td.events(), tk.events());
+			EXPECT_EQ(td.comments.size(), tk.comments.size());
+			EXPECT_EQ(td.switches.size(), tk.switches.size());
+			EXPECT_TRUE(ad.info.span_ns);
+			std::string fd = fingerprint(ad), fk = fingerprint(ak);
+			EXPECT_EQ(fd, fk) << first_difference(fd, fk);
+			compared++;
+			if (ak.wakeups.available) {
+				EXPECT_EQ(ad.info.span_ns, ak.info.span_ns);
+				std::string ad_abs = abstime_fingerprint(ad);
+				std::string ak_abs = abstime_fingerprint(ak);
+				EXPECT_EQ(ad_abs, ak_abs) << first_difference(ad_abs, ak_abs);
+				compared_abs++;
+			}
+		}
+	}
+	EXPECT_GE(compared, 4u);
+	EXPECT_EQ(compared_abs * 2, compared);
 }
 
 // The lwvhost recordings, with the lwvhost profile: exact numbers per

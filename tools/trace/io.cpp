@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "io.h"
+#include "tracedat.h"
 
 #include <cerrno>
 #include <cstring>
@@ -70,6 +71,26 @@ std::optional<std::string> read_trace_file(const std::string &path, std::string 
 		return text;
 	}
 	return data;
+}
+
+std::optional<LoadedTrace> load_trace(const std::string &path, std::string *err)
+{
+	auto data = read_trace_file(path, err);
+	if (!data)
+		return std::nullopt;
+	LoadedTrace out;
+	if (is_tracedat(*data)) {
+		auto events = read_tracedat(*data, err);
+		if (!events) {
+			*err = path + ": " + *err;
+			return std::nullopt;
+		}
+		out.tracedat = true;
+		out.trace = build_trace(std::move(*events));
+	} else {
+		out.trace = build_trace(*data);
+	}
+	return out;
 }
 
 }  // namespace lwvhost::trace

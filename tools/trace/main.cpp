@@ -4,6 +4,9 @@
 //   lwvhost-trace [--json|--csv|--csv-passes|--folded] [--top N] TRACE
 //   lwvhost-trace --diff A B [--json] [--top N]
 //
+// TRACE is tracefs's trace text, `trace-cmd report` text or a trace.dat,
+// told apart by their contents.
+//
 // Exit status: 0 ok, 1 unreadable or unusable input, 2 usage error.
 #include "analysis.h"
 #include "io.h"
@@ -69,12 +72,19 @@ bool apply_overrides(Profile &p, const Overrides &o, std::string *err)
 std::optional<Analysis> load(const std::string &path, const Profile &profile)
 {
 	std::string err;
-	auto text = read_trace_file(path, &err);
-	if (!text) {
+	auto loaded = load_trace(path, &err);
+	if (!loaded) {
 		std::cerr << "lwvhost-trace: " << err << "\n";
 		return std::nullopt;
 	}
-	Trace t = build_trace(*text);
+	const Trace &t = loaded->trace;
+	// Other events but not one call: not a function_graph recording.
+	if (loaded->tracedat && t.events() == 0 && !t.comments.empty()) {
+		std::cerr << "lwvhost-trace: " << path << ": no function_graph events in this "
+			  << "trace.dat (" << t.comments.size() << " other events; record "
+			  << "with -p function_graph)\n";
+		return std::nullopt;
+	}
 	if (t.events() == 0 && t.unknown_lines() > 0) {
 		std::cerr << "lwvhost-trace: " << path
 			  << ": no function_graph events (first unrecognised line "
@@ -93,8 +103,9 @@ std::optional<Analysis> load(const std::string &path, const Profile &profile)
 
 int main(int argc, char **argv)
 {
-	CLI::App app{"Analyse ftrace function_graph traces of vhost/vhost_net "
-		     "(tracefs 'trace' output, plain or .xz)."};
+	CLI::App app{"Analyse ftrace function_graph traces of vhost/vhost_net: "
+		     "tracefs 'trace' output, 'trace-cmd report' output or a trace.dat "
+		     "of trace-cmd record -p function_graph, each plain or .xz."};
 	app.name("lwvhost-trace");
 	lwvhost::cli::add_version(app);
 	std::string file;
@@ -104,7 +115,8 @@ int main(int argc, char **argv)
 	std::string profile_name = "all";
 	Overrides ov;
 
-	app.add_option("trace", file, "trace file ('-' for standard input)");
+	app.add_option("trace", file, "trace file: text or trace.dat, told by its "
+		       "contents ('-' for standard input)");
 	app.add_option("--diff", diff, "compare two traces side by side (A B)")
 		->expected(2);
 	app.add_flag("--json", json_out, "JSON report");
