@@ -175,4 +175,4 @@ def test_errors_exit_with_documented_status(vm, backend):
         assert rc == 2, name
         msg = output.split(f"@@@end {name}", 1)[1].split("@@@begin", 1)[0]
         lines = [l for l in msg.splitlines()[1:] if l.strip()]
-        assert len(lines) == 1 and lines[0].startswith("vnet: "), (name, msg)
+        assert len(lines) == 1 and lines[0].startswith("lwvhost-vnet: "), (name, msg)
