@@ -90,7 +90,13 @@ fd = os.open("/dev/vhost-net", os.O_RDWR)
 buf = bytearray(8)
 fcntl.ioctl(fd, GET_FEATURES, buf)
 os.close(fd)
-check("GET_FEATURES offers RING_RESET", struct.unpack("<Q", buf)[0] & (1 << F_RING_RESET))
+offered = bool(struct.unpack("<Q", buf)[0] & (1 << F_RING_RESET))
+if impl == "stock" and not offered:
+    # Debian's 6.1 stock vhost_net does not offer it (6.12's does);
+    # lwvhost offers it on both.
+    check.skip("ring reset", "stock vhost_net on this kernel does not offer RING_RESET")
+    check.exit()
+check("GET_FEATURES offers RING_RESET", offered)
 scenario("event mode")
 if impl == "lwvhost":
     saved = {k: open(f"{PARAMS}/{k}").read().strip() for k in PACING}
