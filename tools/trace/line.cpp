@@ -1,54 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "line.h"
+#include "text_scan.h"
 
 #include <cctype>
 
 namespace lwvhost::trace {
 
 namespace {
-
-bool is_space(char c) { return c == ' ' || c == '\t'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-std::string_view trim(std::string_view s)
-{
-	while (!s.empty() && (is_space(s.front()) || s.front() == '\r' ||
-			      s.front() == '\n'))
-		s.remove_prefix(1);
-	while (!s.empty() && (is_space(s.back()) || s.back() == '\r' ||
-			      s.back() == '\n'))
-		s.remove_suffix(1);
-	return s;
-}
-
-bool starts_with(std::string_view s, std::string_view p)
-{
-	return s.substr(0, p.size()) == p;
-}
-
-// Reads an unsigned decimal at s[i...]; advances i. Fails on no digits or
-// overflow past 19 digits.
-std::optional<uint64_t> read_uint(std::string_view s, size_t &i)
-{
-	size_t start = i;
-	uint64_t v = 0;
-	while (i < s.size() && is_digit(s[i])) {
-		if (i - start >= 19)
-			return std::nullopt;
-		v = v * 10 + uint64_t(s[i] - '0');
-		i++;
-	}
-	if (i == start)
-		return std::nullopt;
-	return v;
-}
-
-size_t skip_spaces(std::string_view s, size_t i)
-{
-	while (i < s.size() && is_space(s[i]))
-		i++;
-	return i;
-}
 
 // "SECONDS.MICROS |" at s[i...] (funcgraph-abstime).
 bool take_abstime(std::string_view s, size_t &i, uint64_t &ns)
