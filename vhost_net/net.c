@@ -20,14 +20,10 @@
 
 /*
  * Guest features we implement. Deliberately absent although stock offers
- * them on some kernels: VIRTIO_F_ACCESS_PLATFORM (needs the IOTLB) and
- * VIRTIO_F_RING_RESET (not verified here; guests fall back to a device
- * reset).
- */
-/*
- * RING_RESET needs nothing more than what a backend swap does: the VMM
- * detaches one ring's backend (SET_BACKEND -1), sets the ring up again
- * with SET_VRING_* and attaches it; the other ring keeps running.
+ * it: VIRTIO_F_ACCESS_PLATFORM (needs the IOTLB). RING_RESET needs nothing
+ * more than what a backend swap does: the VMM detaches one ring's backend
+ * (SET_BACKEND -1), sets the ring up again with SET_VRING_* and attaches
+ * it; the other ring keeps running.
  */
 #define VHOST_NET_FEATURES \
 	(VHOST_FEATURES | \
