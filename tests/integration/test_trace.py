@@ -31,6 +31,21 @@ def run(*args):
                           text=True, timeout=60)
 
 
+def tracedat_bytes():
+    """The kept trace.dat as trace-cmd wrote it."""
+    return lzma.decompress((SAMPLES / f"{TC_REC}.dat.xz").read_bytes())
+
+
+def calls(j):
+    return {f["function"]: f["calls"] for f in j["functions"]}
+
+
+def assert_same_passes(a, b):
+    for kind in ("tx", "rx"):
+        for key in ("passes", "complete", "empty", "packets", "by_function"):
+            assert a["passes"][kind][key] == b["passes"][kind][key], (kind, key)
+
+
 @pytest.mark.parametrize("argv", [
     ["--bogus"],
     [],
@@ -72,7 +87,7 @@ def test_unreadable_or_unusable_file_exit_1(tmp_path):
     bad_dat = tmp_path / "bad.txt"
     bad_dat.write_bytes(b"\x17\x08\x44tracing6\x00garbage")
     cut_dat = tmp_path / "cut.dat"
-    cut_dat.write_bytes(lzma.decompress((SAMPLES / f"{TC_REC}.dat.xz").read_bytes())[:100000])
+    cut_dat.write_bytes(tracedat_bytes()[:100000])
     for f in (bad_dat, cut_dat):
         r = run(f)
         assert r.returncode == 1, r
@@ -237,7 +252,7 @@ def test_tracedat_and_its_report_agree():
     assert rep["trace"]["unknown_lines"] == 0
     assert dat["passes"]["tx"]["packets"] == rep["passes"]["tx"]["packets"] == 250
     assert input_form_dropped(dat) == input_form_dropped(rep)
-    raw = lzma.decompress((SAMPLES / f"{TC_REC}.dat.xz").read_bytes())
+    raw = tracedat_bytes()
     assert report_json("-", stdin=raw) == dat
 
 
@@ -249,15 +264,12 @@ def test_tracedat_and_the_kernel_text_agree():
     txt = report_json(SAMPLES / f"{TC_REC}-abstime+proc.txt.xz")
     assert dat["trace"]["events"] == txt["trace"]["events"]
     assert dat["trace"]["comments"] == txt["trace"]["comments"] > 0
-    for kind in ("tx", "rx"):
-        for key in ("passes", "complete", "empty", "packets", "by_function"):
-            assert dat["passes"][kind][key] == txt["passes"][kind][key], (kind, key)
+    assert_same_passes(dat, txt)
     for key in ("wakeups", "timer_wakeups", "by_function", "handler_runs",
                 "woken_passes", "unwoken_passes", "timer_only_passes"):
         assert dat["wakeups"][key] == txt["wakeups"][key], key
     for key in ("total", "per_cpu", "into_vhost", "out_of_vhost"):
         assert dat["context_switches"][key] == txt["context_switches"][key], key
-    calls = lambda j: {f["function"]: f["calls"] for f in j["functions"]}
     assert calls(dat) == calls(txt)
     assert {f["module"] for f in dat["functions"]} == {""}  # trace.dat keeps none
 
@@ -268,7 +280,7 @@ def test_plain_trace_cmd_report_parses(tmp_path):
     tc = shutil.which("trace-cmd")
     assert tc, "trace-cmd missing: run scripts/install-deps"
     dat_file = tmp_path / "trace.dat"
-    dat_file.write_bytes(lzma.decompress((SAMPLES / f"{TC_REC}.dat.xz").read_bytes()))
+    dat_file.write_bytes(tracedat_bytes())
     text = tmp_path / "report.txt"
     with open(text, "wb") as out:
         subprocess.run([tc, "report", "-i", str(dat_file)], stdout=out,
@@ -277,10 +289,7 @@ def test_plain_trace_cmd_report_parses(tmp_path):
     rep = report_json(text)
     dat = report_json(dat_file)
     assert rep["trace"]["unknown_lines"] == 0
-    for kind in ("tx", "rx"):
-        for key in ("passes", "complete", "empty", "packets", "by_function"):
-            assert rep["passes"][kind][key] == dat["passes"][kind][key], (kind, key)
+    assert_same_passes(rep, dat)
     assert rep["wakeups"]["by_function"] == dat["wakeups"]["by_function"]
     assert rep["context_switches"] == dat["context_switches"]
-    calls = lambda j: {f["function"]: f["calls"] for f in j["functions"]}
     assert calls(rep) == calls(dat)
