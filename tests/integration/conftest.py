@@ -114,5 +114,6 @@ def vm(kernel, tmp_path):
 @pytest.fixture
 def checks(request):
     """Turns a guest script's KTAP checks into pytest results
-    (guest_checks.py): `checks.report(res.output)`."""
+    (guest_checks.py): `checks.report_run(res)` for a run of one script,
+    `checks.report(res.output)` where the command did more."""
     return GuestChecks(request.node)

@@ -32,17 +32,16 @@ class GuestChecks:
             rep = TestReport(nodeid, (path, line, f"{domain}::{name}"), {}, oc, lr, when)
             self.item.ihook.pytest_runtest_logreport(report=rep)
 
-    def report(self, output, label=""):
-        """Reports every check in `output` (checks named "label: check" when
-        a label is given) and returns the parsed streams. Fails the calling
-        test if there is no stream or one is incomplete."""
+    def report(self, output):
+        """Reports every check in `output` and returns the parsed streams.
+        Fails the calling test if there is no stream or one is incomplete."""
         streams = parse(output)
         if not streams:
             pytest.fail("no KTAP stream in the output:\n" + output[-4000:])
         problems = []
         for s in streams:
             for r in s.results:
-                name = self._unique(f"{label}: {r.name}" if label else r.name)
+                name = self._unique(r.name)
                 if r.skip is not None:
                     self._emit(name, "skipped", (self.item.location[0], self.item.location[1] or 0,
                                                  f"Skipped: {r.skip}"))
@@ -57,6 +56,16 @@ class GuestChecks:
                         + "\n--- output tail ---\n" + output[-4000:])
         return streams
 
+    def report_run(self, res):
+        """report() for a VM run whose command was the script itself: its
+        exit status must be 1 if a check failed and 0 otherwise; anything
+        else is the script going wrong, not a check."""
+        streams = self.report(res.output)
+        failed = any(not r.ok for s in streams for r in s.results)
+        assert res.rc == (1 if failed else 0), res.output[-6000:]
+        return streams
+
     @staticmethod
-    def failed(streams):
-        return [r.name for s in streams for r in s.results if not r.ok]
+    def by_name(streams):
+        """Every result of the streams, by check name."""
+        return {r.name: r for s in streams for r in s.results}

@@ -30,9 +30,8 @@ _priv = {}
 
 def test_stuck_owner_stalls_nothing_global(vm, checks):
     res = vm.run(f"tests/vm/load-lwvhost && python3 {G}/wedge.py", timeout=150)
-    streams = checks.report(res.output)
+    checks.report_run(res)
     assert "WEDGE " in res.output, f"rc {res.rc}\n{res.output[-5000:]}"
-    assert res.rc == (1 if checks.failed(streams) else 0), res.output[-6000:]
 
 
 def privilege(vm):

@@ -112,3 +112,26 @@ def test_each_check_is_its_own_pytest_and_junit_result(tmp_path):
     assert cases["bad"].find("failure") is not None
     assert cases["later"].find("skipped") is not None
     assert cases["good"].find("failure") is None and cases["good"].find("skipped") is None
+
+
+def test_report_run_judges_the_script_exit_status(tmp_path):
+    """report_run(): status 1 with a failed check and 0 without are the
+    script's own verdicts; any other status fails the test that ran it."""
+    (tmp_path / "conftest.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(HERE)!r})\nimport pytest\n"
+        "from guest_checks import GuestChecks\n\n"
+        "@pytest.fixture\ndef checks(request):\n    return GuestChecks(request.node)\n")
+    (tmp_path / "test_inner.py").write_text(
+        "from types import SimpleNamespace as Run\n"
+        "BAD = 'KTAP version 1\\nnot ok 1 broke\\n1..1\\n'\n"
+        "GOOD = 'KTAP version 1\\nok 1 fine\\n1..1\\n'\n\n"
+        "def test_failed_check_exit_1(checks):\n    checks.report_run(Run(rc=1, output=BAD))\n\n"
+        "def test_clean_exit_0(checks):\n    checks.report_run(Run(rc=0, output=GOOD))\n\n"
+        "def test_crashed_after_its_checks(checks):\n"
+        "    checks.report_run(Run(rc=2, output=GOOD.replace('fine', 'fine too')))\n")
+    p = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rfE",
+                        "test_inner.py"], cwd=tmp_path, capture_output=True, text=True)
+    out = p.stdout
+    assert "2 failed, 4 passed" in out, out
+    assert "FAILED test_inner.py::test_failed_check_exit_1::broke" in out, out
+    assert "FAILED test_inner.py::test_crashed_after_its_checks -" in out, out

@@ -14,10 +14,9 @@ def run_impl(vm, checks, impl, only, timeout, extra=""):
     then judges the run's figures."""
     res = vm.run(f"python3 {G}/reliability.py --impl {impl} --scale short --only {only} {extra}",
                  timeout=timeout)
-    streams = checks.report(res.output)
+    checks.report_run(res)
     figures = res.tagged_json("RELIABILITY")
     assert figures is not None, res.output[-4000:]
-    assert res.rc == (1 if checks.failed(streams) else 0), res.output[-4000:]
     assert figures["warnings_seen"] == 0
     return res, figures
 
