@@ -68,6 +68,7 @@ void vhost_dev_init(struct vhost_dev *dev, struct vhost_virtqueue **vqs,
 	dev->byte_weight = byte_weight;
 	for (i = 0; i < nvqs; i++)
 		vhost_vq_init(dev, vqs[i]);
+	vhost_iotlb_init(dev);
 }
 EXPORT_SYMBOL_GPL(vhost_dev_init);
 
@@ -210,6 +211,7 @@ void vhost_dev_cleanup(struct vhost_dev *dev)
 		vhost_vq_reset(vq);
 	}
 	vhost_dev_free_scratch(dev);
+	vhost_iotlb_cleanup(dev);
 	if (dev->log_ctx)
 		eventfd_ctx_put(dev->log_ctx);
 	dev->log_ctx = NULL;
@@ -248,15 +250,22 @@ long vhost_dev_reset_owner(struct vhost_dev *dev)
 }
 EXPORT_SYMBOL_GPL(vhost_dev_reset_owner);
 
-/* Acknowledge guest features on every vq. Caller must hold dev->mutex. */
+/*
+ * Acknowledge guest features on every vq; ACCESS_PLATFORM turns the device
+ * IOTLB on or off. Caller must hold dev->mutex.
+ */
 int vhost_dev_set_features(struct vhost_dev *dev, u64 features)
 {
-	int i;
+	int i, r;
 
 	lockdep_assert_held(&dev->mutex);
 	if ((features & BIT_ULL(VHOST_F_LOG_ALL)) &&
 	    !vhost_dev_log_access_ok(dev))
 		return -EFAULT;
+	r = vhost_iotlb_set_enabled(dev,
+				    features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM));
+	if (r)
+		return r;
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vhost_virtqueue *vq = dev->vqs[i];
 
@@ -274,6 +283,7 @@ void vhost_dev_set_backend_features(struct vhost_dev *dev, u64 features)
 	int i;
 
 	lockdep_assert_held(&dev->mutex);
+	vhost_iotlb_set_backend_features(dev, features);
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vhost_virtqueue *vq = dev->vqs[i];
 
@@ -284,32 +294,47 @@ void vhost_dev_set_backend_features(struct vhost_dev *dev, u64 features)
 }
 EXPORT_SYMBOL_GPL(vhost_dev_set_backend_features);
 
+/*
+ * With the IOTLB the ring addresses are IOVAs: they are checked entry by
+ * entry when the owner maps them (UPDATE) and when a pass translates them.
+ */
 static bool vhost_vq_ring_access_ok(struct vhost_virtqueue *vq,
 				    unsigned int num, void __user *desc,
 				    void __user *avail, void __user *used)
 {
+	if (vhost_vq_iotlb(vq))
+		return true;
 	return access_ok(desc, vhost_vq_desc_size(num)) &&
 	       access_ok(avail, vhost_vq_avail_size(vq, num)) &&
 	       access_ok(used, vhost_vq_used_size(vq, num));
 }
 
+/*
+ * With the IOTLB, used-ring writes are logged through their IOVA's
+ * translation and the memory table, never at log_addr: only the table's
+ * bitmap matters.
+ */
 static bool vhost_vq_log_ok(struct vhost_virtqueue *vq, void __user *log_base,
 			    bool log_used, u64 log_addr)
 {
 	if (!vhost_umem_access_ok(vq->umem, log_base,
 				  vhost_has_feature(vq, VHOST_F_LOG_ALL)))
 		return false;
-	return !log_used ||
+	return !log_used || vhost_vq_iotlb(vq) ||
 	       vhost_log_access_ok(log_base, log_addr,
 				   vhost_vq_used_size(vq, vq->num));
 }
 
 /*
  * May this vq be started: ring, memory table and log all addressable?
- * Caller must hold vq->mutex.
+ * With the IOTLB nothing is translated through the memory table, which is
+ * then needed only for logging (IOTLB translations back to GPAs). Caller
+ * must hold vq->mutex.
  */
 bool vhost_vq_access_ok(struct vhost_virtqueue *vq)
 {
+	if (vhost_vq_iotlb(vq) && !vq->umem)
+		return !vhost_has_feature(vq, VHOST_F_LOG_ALL);
 	return vq->umem &&
 	       vhost_vq_log_ok(vq, vq->log_base, vq->log_used, vq->log_addr) &&
 	       vhost_vq_ring_access_ok(vq, vq->num, vq->desc, vq->avail,
@@ -324,8 +349,8 @@ EXPORT_SYMBOL_GPL(vhost_vq_access_ok);
  */
 int vhost_vq_init_access(struct vhost_virtqueue *vq)
 {
-	__virtio16 used_idx;
 	bool is_le = vq->is_le;
+	u16 used_idx;
 
 	if (!vq->private_data)
 		return 0;
@@ -335,9 +360,9 @@ int vhost_vq_init_access(struct vhost_virtqueue *vq)
 	if (vhost_vq_write_used_flags(vq))
 		goto err;
 	vq->signalled_used_valid = false;
-	if (get_user(used_idx, &vq->used->idx))
+	if (vhost_vq_read_used_idx(vq, &used_idx))
 		goto err;
-	vq->last_used_idx = vhost16_to_cpu(vq, used_idx);
+	vq->last_used_idx = used_idx;
 	vhost_pace_restart(vq);
 	return 0;
 err:
@@ -550,7 +575,7 @@ static long vhost_vring_set_addr(struct vhost_virtqueue *vq, void __user *argp)
 				(void __user *)(unsigned long)a.avail_user_addr,
 				(void __user *)(unsigned long)a.used_user_addr))
 			return -EINVAL;
-		if (log_used &&
+		if (log_used && !vhost_vq_iotlb(vq) &&
 		    !vhost_log_access_ok(vq->log_base, a.log_guest_addr,
 					 vhost_vq_used_size(vq, vq->num)))
 			return -EINVAL;

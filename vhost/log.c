@@ -9,10 +9,17 @@
  * on a vq, so do the used-ring pages, at log_guest_addr. The owner clears
  * bits with atomic exchanges while we run, and several devices may share
  * one bitmap, so bits are set atomically on the pinned page.
+ *
+ * With VIRTIO_F_ACCESS_PLATFORM the device writes at IOVAs, which the
+ * bitmap does not know: the written IOVA range is translated through the
+ * device IOTLB to owner addresses, and those back to every guest-physical
+ * range the memory table maps there (VHOST_SET_MEM_TABLE). log_guest_addr
+ * is not used then.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
 #include <linux/uaccess.h>
 
 #include "vhost.h"
@@ -105,10 +112,87 @@ static int vhost_log_range(void __user *log_base, u64 gpa, u64 len)
 				  end / VHOST_PAGE_SIZE);
 }
 
+/*
+ * Mark dirty every guest page the owner range [hva, hva + len) backs. An
+ * owner address may be mapped at several guest addresses (aliases): all
+ * are logged. The range is cut where a region begins or ends, and each
+ * piece must lie in some region, or it is -EFAULT.
+ */
+static int vhost_log_hva(struct vhost_virtqueue *vq, u64 hva, u64 len)
+{
+	const struct vhost_umem *umem = vq->umem;
+	unsigned int i;
+	u64 end;
+	int r;
+
+	if (!len)
+		return 0;
+	if (!umem || check_add_overflow(hva, len - 1, &end))
+		return -EFAULT;
+	for (;;) {
+		u64 stop = end;
+		bool hit = false;
+
+		/* The piece from hva ends where any region starts or ends. */
+		for (i = 0; i < umem->nregions; i++) {
+			const struct vhost_umem_region *u = &umem->regions[i];
+			u64 ulast = u->uaddr + (u->last - u->gpa);
+
+			if (ulast < hva || u->uaddr > stop)
+				continue;
+			if (u->uaddr > hva)
+				stop = u->uaddr - 1;
+			else
+				stop = min(stop, ulast);
+		}
+		for (i = 0; i < umem->nregions; i++) {
+			const struct vhost_umem_region *u = &umem->regions[i];
+			u64 ulast = u->uaddr + (u->last - u->gpa);
+
+			if (u->uaddr > hva || ulast < hva)
+				continue;
+			r = vhost_log_range(vq->log_base,
+					    u->gpa + (hva - u->uaddr),
+					    stop - hva + 1);
+			if (r)
+				return r;
+			hit = true;
+		}
+		if (!hit)
+			return -EFAULT;
+		if (stop == end)
+			return 0;
+		hva = stop + 1;
+	}
+}
+
+/* Log a device write at [iova, iova + len) of the IOTLB. */
+static int vhost_log_iova(struct vhost_virtqueue *vq, u64 iova, u64 len)
+{
+	while (len) {
+		u64 hva, chunk;
+		int r = vhost_iotlb_piece(vq, iova, len, VHOST_ACCESS_WO, &hva,
+					  &chunk);
+
+		if (!r)
+			r = vhost_log_hva(vq, hva, chunk);
+		if (r)
+			return r;
+		iova += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
 /* Log a write of len bytes at offset into the used ring. vq->mutex held. */
 int vhost_log_used(struct vhost_virtqueue *vq, u64 offset, u64 len)
 {
-	int r = vhost_log_range(vq->log_base, vq->log_addr + offset, len);
+	int r;
+
+	if (vhost_vq_iotlb(vq))
+		r = vhost_log_iova(vq, (unsigned long)vq->used + offset, len);
+	else
+		r = vhost_log_range(vq->log_base, vq->log_addr + offset, len);
 
 	if (unlikely(r))
 		vq->stats.errors++;
@@ -131,7 +215,10 @@ int vhost_log_write(struct vhost_virtqueue *vq, struct vhost_log *log,
 	for (i = 0; i < log_num && len; i++) {
 		u64 l = min(log[i].len, len);
 
-		r = vhost_log_range(vq->log_base, log[i].addr, l);
+		if (vhost_vq_iotlb(vq))
+			r = vhost_log_iova(vq, log[i].addr, l);
+		else
+			r = vhost_log_range(vq->log_base, log[i].addr, l);
 		if (unlikely(r)) {
 			vq->stats.errors++;
 			return r;

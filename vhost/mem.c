@@ -204,12 +204,15 @@ vhost_umem_find(const struct vhost_umem *umem, u64 addr)
 }
 
 /*
- * Translate the guest-physical range [addr, addr + len) into owner iovecs,
- * one per region it crosses. Returns the number of iovecs, -EFAULT if any
- * byte is outside the table, -ENOBUFS if more than iov_size are needed.
- * Caller must hold vq->mutex.
+ * Translate the guest range [addr, addr + len) into owner iovecs, one per
+ * region (or IOTLB entry) it crosses. addr is guest-physical, or with
+ * ACCESS_PLATFORM an IOVA that must allow access (VHOST_ACCESS_RO for
+ * device reads, _WO for writes). Returns the number of iovecs, -EFAULT if
+ * any byte is outside the table, -ENOBUFS if more than iov_size are
+ * needed; with the IOTLB also -EAGAIN (a miss, the owner was asked) and
+ * -EPERM. Caller must hold vq->mutex.
  */
-int vhost_translate(struct vhost_virtqueue *vq, u64 addr, u64 len,
+int vhost_translate(struct vhost_virtqueue *vq, u64 addr, u64 len, u8 access,
 		    struct iovec *iov, int iov_size)
 {
 	const struct vhost_umem *umem = vq->umem;
@@ -218,6 +221,9 @@ int vhost_translate(struct vhost_virtqueue *vq, u64 addr, u64 len,
 
 	if (!len)
 		return 0;
+	if (vhost_vq_iotlb(vq))
+		return vhost_iotlb_translate(vq, addr, len, access, iov,
+					     iov_size);
 	if (!umem || check_add_overflow(addr, len - 1, &end))
 		return -EFAULT;
 	while (len) {

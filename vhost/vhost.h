@@ -6,7 +6,8 @@
  * Files: dev.c (owner, features, ioctls), mem.c (memory table, guest-physical
  * translation), vring.c (split ring access, descriptor walking, notification
  * suppression), worker.c (the per-device worker, work items, file polling),
- * log.c (dirty logging for live migration).
+ * log.c (dirty logging for live migration), iotlb.c (the device IOTLB of
+ * VIRTIO_F_ACCESS_PLATFORM and its messages on the device file).
  */
 #ifndef _LWVHOST_VHOST_H
 #define _LWVHOST_VHOST_H
@@ -17,6 +18,7 @@
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uio.h>
@@ -104,8 +106,9 @@ struct vhost_log {
 /*
  * Per-virtqueue counters. Monotonic u64s, each with a single writer: the
  * worker under the vq mutex, except kicks (the kick eventfd's wait-queue
- * lock) and timer_wakeups (the poll timer callback). Read without locks by
- * the control surfaces.
+ * lock), timer_wakeups (the poll timer callback) and iotlb_updates /
+ * iotlb_invalidations (the IOTLB writer, holding every vq mutex). Read
+ * without locks by the control surfaces.
  */
 struct vhost_vq_stats {
 	u64 packets;
@@ -119,6 +122,67 @@ struct vhost_vq_stats {
 	u64 mode_switches;	/* event <-> poll */
 	u64 busy_ns;		/* time inside handler passes */
 	u64 errors;		/* vq_err() events and dropped frames */
+	u64 iotlb_misses;	/* VHOST_IOTLB_MISS messages this vq queued */
+	u64 iotlb_updates;	/* UPDATEs applied to the device IOTLB */
+	u64 iotlb_invalidations; /* INVALIDATEs applied to the device IOTLB */
+};
+
+/* One device IOTLB entry: IOVAs [start, last] at owner address uaddr. */
+struct vhost_iotlb_entry {
+	struct rb_node node;
+	u64 start;
+	u64 last;	/* inclusive, so an entry may end at U64_MAX */
+	u64 uaddr;
+	u8 perm;	/* VHOST_ACCESS_RO, _WO or _RW */
+};
+
+/*
+ * The translation a vq asked the owner for (a VHOST_IOTLB_MISS). A vq
+ * stops at its first untranslated IOVA, so it waits for one at a time and
+ * this slot is the whole message queue: no allocation, at most one unread
+ * message per vq. Protected by the device's iotlb.lock.
+ */
+struct vhost_iotlb_miss {
+	/* On iotlb.unread from the miss until read() takes it. */
+	struct list_head node;
+	u64 iova;
+	u8 perm;
+	/* The vq stopped at iova; an UPDATE covering it requeues the vq. */
+	bool waiting;
+	/* Covered inside a batch: requeue the vq at BATCH_END. */
+	bool requeue;
+};
+
+/*
+ * The device IOTLB (iotlb.c): while VIRTIO_F_ACCESS_PLATFORM is acked,
+ * ring addresses and descriptor buffers are IOVAs translated here, and
+ * the owner fills the table through write() on the device file.
+ */
+struct vhost_iotlb {
+	/*
+	 * Entries, disjoint, sorted by start; at most max_iotlb_entries.
+	 * Changed only with dev->mutex and every vq mutex held, so a handler
+	 * pass (one vq mutex) sees one table from start to end. Read with
+	 * any vq mutex or dev->mutex held.
+	 */
+	struct rb_root root;
+	unsigned int nentries;
+	/*
+	 * ACCESS_PLATFORM acked. Written under dev->mutex and every vq
+	 * mutex; read() and poll() read it with READ_ONCE.
+	 */
+	bool enabled;
+	/* Backend features MSG_V2 and BATCH acked. Protected by dev->mutex. */
+	bool msg_v2;
+	bool batch;
+	/* Between BATCH_BEGIN and BATCH_END. Protected by dev->mutex. */
+	bool in_batch;
+	/* Protects unread and every vq's struct vhost_iotlb_miss. */
+	spinlock_t lock;
+	/* vq miss slots whose MISS is not yet read, oldest first. */
+	struct list_head unread;
+	/* read() and poll() wait here for a MISS, or for the IOTLB to go. */
+	wait_queue_head_t wait;
 };
 
 /*
@@ -234,6 +298,8 @@ struct vhost_virtqueue {
 
 	struct vhost_vq_stats stats;
 	struct vhost_pace pace;
+	/* Has its own lock: the device's iotlb.lock. */
+	struct vhost_iotlb_miss miss;
 };
 
 struct vhost_dev {
@@ -276,6 +342,8 @@ struct vhost_dev {
 	 */
 	int pkt_weight;
 	int byte_weight;
+	/* Device IOTLB; each field's lock is written on it. */
+	struct vhost_iotlb iotlb;
 };
 
 /* dev.c */
@@ -302,7 +370,7 @@ bool vhost_exceeds_weight(struct vhost_virtqueue *vq, int pkts, size_t total_len
 struct vhost_umem *vhost_umem_empty(void);
 void vhost_umem_free(struct vhost_umem *umem);
 long vhost_set_memory(struct vhost_dev *dev, struct vhost_memory __user *m);
-int vhost_translate(struct vhost_virtqueue *vq, u64 addr, u64 len,
+int vhost_translate(struct vhost_virtqueue *vq, u64 addr, u64 len, u8 access,
 		    struct iovec *iov, int iov_size);
 bool vhost_umem_access_ok(struct vhost_umem *umem, void __user *log_base,
 			  bool log_all);
@@ -327,6 +395,7 @@ int vhost_vq_write_used_flags(struct vhost_virtqueue *vq);
 size_t vhost_vq_desc_size(unsigned int num);
 size_t vhost_vq_avail_size(struct vhost_virtqueue *vq, unsigned int num);
 size_t vhost_vq_used_size(struct vhost_virtqueue *vq, unsigned int num);
+int vhost_vq_read_used_idx(struct vhost_virtqueue *vq, u16 *idx);
 void vhost_vq_reset(struct vhost_virtqueue *vq);
 __printf(2, 3) void vq_err(struct vhost_virtqueue *vq, const char *fmt, ...);
 
@@ -372,6 +441,26 @@ static inline bool vhost_pace_polling(struct vhost_virtqueue *vq)
 	return READ_ONCE(vq->pace.polling);
 }
 
+/* iotlb.c */
+void vhost_iotlb_init(struct vhost_dev *dev);
+int vhost_iotlb_set_enabled(struct vhost_dev *dev, bool enable);
+void vhost_iotlb_set_backend_features(struct vhost_dev *dev, u64 features);
+void vhost_iotlb_cleanup(struct vhost_dev *dev);
+int vhost_iotlb_piece(struct vhost_virtqueue *vq, u64 iova, u64 len, u8 access,
+		      u64 *hva, u64 *chunk);
+int vhost_iotlb_translate(struct vhost_virtqueue *vq, u64 iova, u64 len,
+			  u8 access, struct iovec *iov, int iov_size);
+int vhost_iotlb_copy_from(struct vhost_virtqueue *vq, void *dst, u64 iova,
+			  size_t len);
+int vhost_iotlb_copy_to(struct vhost_virtqueue *vq, u64 iova, const void *src,
+			size_t len);
+int vhost_vq_iotlb_prefetch(struct vhost_virtqueue *vq);
+ssize_t vhost_iotlb_read(struct vhost_dev *dev, struct iov_iter *to,
+			 bool nonblock);
+ssize_t vhost_iotlb_write(struct vhost_dev *dev, struct iov_iter *from);
+__poll_t vhost_iotlb_poll(struct vhost_dev *dev, struct file *file,
+			  poll_table *wait);
+
 /* log.c */
 int vhost_log_write(struct vhost_virtqueue *vq, struct vhost_log *log,
 		    unsigned int log_num, u64 len);
@@ -382,6 +471,15 @@ bool vhost_dev_log_access_ok(struct vhost_dev *dev);
 static inline bool vhost_has_feature(struct vhost_virtqueue *vq, int bit)
 {
 	return vq->acked_features & BIT_ULL(bit);
+}
+
+/*
+ * Ring addresses and descriptor buffers are IOVAs of the device IOTLB.
+ * Caller must hold vq->mutex.
+ */
+static inline bool vhost_vq_iotlb(struct vhost_virtqueue *vq)
+{
+	return vhost_has_feature(vq, VIRTIO_F_ACCESS_PLATFORM);
 }
 
 static inline bool vhost_backend_has_feature(struct vhost_virtqueue *vq,
@@ -423,7 +521,7 @@ static inline void *vhost_vq_get_backend(struct vhost_virtqueue *vq)
 
 /*
  * Features every vhost device implements. Deliberately absent: ring packing,
- * ACCESS_PLATFORM (no IOTLB), IN_ORDER.
+ * IN_ORDER.
  */
 #define VHOST_FEATURES \
 	(BIT_ULL(VIRTIO_F_NOTIFY_ON_EMPTY) | \
@@ -431,6 +529,12 @@ static inline void *vhost_vq_get_backend(struct vhost_virtqueue *vq)
 	 BIT_ULL(VIRTIO_RING_F_EVENT_IDX) | \
 	 BIT_ULL(VHOST_F_LOG_ALL) | \
 	 BIT_ULL(VIRTIO_F_ANY_LAYOUT) | \
-	 BIT_ULL(VIRTIO_F_VERSION_1))
+	 BIT_ULL(VIRTIO_F_VERSION_1) | \
+	 BIT_ULL(VIRTIO_F_ACCESS_PLATFORM))
+
+/* Backend features: the IOTLB message format and batching (iotlb.c). */
+#define VHOST_BACKEND_FEATURES \
+	(BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2) | \
+	 BIT_ULL(VHOST_BACKEND_F_IOTLB_BATCH))
 
 #endif /* _LWVHOST_VHOST_H */

@@ -4,7 +4,9 @@
  *
  * The ring itself (descriptor table, avail and used rings) lives at owner
  * virtual addresses given by VHOST_SET_VRING_ADDR; buffers named by
- * descriptors are guest-physical and go through the memory table. Every
+ * descriptors are guest-physical and go through the memory table. With
+ * VIRTIO_F_ACCESS_PLATFORM both are IOVAs instead, and every access goes
+ * through the device IOTLB (iotlb.c). Every
  * value read from the ring is treated as hostile: indices are bounded,
  * chains are bounded by the table size, and any violation stops the vq
  * (vq_err) instead of being trusted.
@@ -69,6 +71,44 @@ void vq_err(struct vhost_virtqueue *vq, const char *fmt, ...)
 }
 EXPORT_SYMBOL_GPL(vq_err);
 
+/*
+ * Ring accesses. Without ACCESS_PLATFORM, plain user accesses at the
+ * owner's addresses. With it, copies through the IOTLB: a miss is -EAGAIN
+ * (and a MISS for the owner), which a handler pass never meets, as it
+ * starts with vhost_vq_iotlb_prefetch().
+ */
+static int vhost_ring_read(struct vhost_virtqueue *vq, void *dst,
+			   const void __user *src, size_t len)
+{
+	if (likely(!vhost_vq_iotlb(vq)))
+		return copy_from_user(dst, src, len) ? -EFAULT : 0;
+	return vhost_iotlb_copy_from(vq, dst, (unsigned long)src, len);
+}
+
+static int vhost_ring_write(struct vhost_virtqueue *vq, void __user *dst,
+			    const void *src, size_t len)
+{
+	if (likely(!vhost_vq_iotlb(vq)))
+		return copy_to_user(dst, src, len) ? -EFAULT : 0;
+	return vhost_iotlb_copy_to(vq, (unsigned long)dst, src, len);
+}
+
+static int vhost_ring_get16(struct vhost_virtqueue *vq, __virtio16 *v,
+			    __virtio16 __user *p)
+{
+	if (likely(!vhost_vq_iotlb(vq)))
+		return get_user(*v, p);
+	return vhost_iotlb_copy_from(vq, v, (unsigned long)p, sizeof(*v));
+}
+
+static int vhost_ring_put16(struct vhost_virtqueue *vq, __virtio16 v,
+			    __virtio16 __user *p)
+{
+	if (likely(!vhost_vq_iotlb(vq)))
+		return put_user(v, p);
+	return vhost_iotlb_copy_to(vq, (unsigned long)p, &v, sizeof(v));
+}
+
 /* used_event lives after the avail ring, avail_event after the used ring. */
 static __virtio16 __user *vhost_used_event(struct vhost_virtqueue *vq)
 {
@@ -91,7 +131,7 @@ static int vhost_vq_fetch_avail_idx(struct vhost_virtqueue *vq, u16 *idx)
 	__virtio16 v;
 	u16 i;
 
-	if (unlikely(get_user(v, &vq->avail->idx))) {
+	if (unlikely(vhost_ring_get16(vq, &v, &vq->avail->idx))) {
 		vq_err(vq, "cannot read avail idx\n");
 		return -EFAULT;
 	}
@@ -107,8 +147,11 @@ static int vhost_vq_fetch_avail_idx(struct vhost_virtqueue *vq, u16 *idx)
 
 int vhost_vq_write_used_flags(struct vhost_virtqueue *vq)
 {
-	if (put_user(cpu_to_vhost16(vq, vq->used_flags), &vq->used->flags))
-		return -EFAULT;
+	int r = vhost_ring_put16(vq, cpu_to_vhost16(vq, vq->used_flags),
+				 &vq->used->flags);
+
+	if (r)
+		return r;
 	if (unlikely(vq->log_used)) {
 		/* The flag must be visible before the log says so. */
 		smp_wmb();
@@ -123,7 +166,8 @@ EXPORT_SYMBOL_GPL(vhost_vq_write_used_flags);
 
 static int vhost_vq_write_avail_event(struct vhost_virtqueue *vq)
 {
-	if (put_user(cpu_to_vhost16(vq, vq->avail_idx), vhost_avail_event(vq)))
+	if (vhost_ring_put16(vq, cpu_to_vhost16(vq, vq->avail_idx),
+			     vhost_avail_event(vq)))
 		return -EFAULT;
 	if (unlikely(vq->log_used)) {
 		/* The event must be visible before the log says so. */
@@ -137,14 +181,14 @@ static int vhost_vq_write_avail_event(struct vhost_virtqueue *vq)
 	return 0;
 }
 
-/* Read one 16-byte descriptor from guest-physical memory. */
+/* Read one 16-byte descriptor from guest memory (a GPA or an IOVA). */
 static int vhost_vq_read_guest(struct vhost_virtqueue *vq, void *dst,
 			       u64 gpa, size_t len)
 {
 	struct iovec iov[4];
 	int i, n;
 
-	n = vhost_translate(vq, gpa, len, iov, ARRAY_SIZE(iov));
+	n = vhost_translate(vq, gpa, len, VHOST_ACCESS_RO, iov, ARRAY_SIZE(iov));
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++) {
@@ -171,8 +215,13 @@ static int vhost_vq_map_desc(struct vhost_virtqueue *vq,
 	bool write = !!(desc->flags & cpu_to_vhost16(vq, VRING_DESC_F_WRITE));
 	int n;
 
-	n = vhost_translate(vq, addr, len, iov + used, iov_size - used);
+	n = vhost_translate(vq, addr, len,
+			    write ? VHOST_ACCESS_WO : VHOST_ACCESS_RO,
+			    iov + used, iov_size - used);
 	if (unlikely(n < 0)) {
+		/* An IOTLB miss: the owner was asked; try again later. */
+		if (n == -EAGAIN)
+			return n;
 		vq_err(vq, "cannot map descriptor buffer %#llx+%u: %d\n",
 		       addr, len, n);
 		return n;
@@ -233,8 +282,9 @@ static int vhost_vq_walk_indirect(struct vhost_virtqueue *vq,
 		r = vhost_vq_read_guest(vq, &desc, table + i * sizeof(desc),
 					sizeof(desc));
 		if (unlikely(r)) {
-			vq_err(vq, "cannot read indirect descriptor %u: %d\n",
-			       i, r);
+			if (r != -EAGAIN)
+				vq_err(vq, "cannot read indirect descriptor %u: %d\n",
+				       i, r);
 			return r;
 		}
 		if (unlikely(desc.flags &
@@ -259,8 +309,10 @@ static int vhost_vq_walk_indirect(struct vhost_virtqueue *vq,
 /*
  * Take the next available buffer and map it into iov (out buffers first,
  * then in buffers). Returns its head index, vq->num if the ring is empty,
- * or a negative error (the vq is then broken and its err eventfd was
- * signalled). log, if not NULL, receives the guest-physical ranges of the
+ * -EAGAIN if a buffer missed in the IOTLB (nothing is consumed, the owner
+ * was asked, the vq is not broken), or another negative error (the vq is
+ * then broken and its err eventfd was signalled). log, if not NULL,
+ * receives the guest ranges (GPAs, or IOVAs with the IOTLB) of the
  * writable descriptors.
  */
 int vhost_vq_get_desc(struct vhost_virtqueue *vq, struct iovec *iov,
@@ -290,8 +342,8 @@ int vhost_vq_get_desc(struct vhost_virtqueue *vq, struct iovec *iov,
 		smp_rmb();
 	}
 
-	if (unlikely(get_user(ring_head,
-			      &vq->avail->ring[last & (vq->num - 1)]))) {
+	if (unlikely(vhost_ring_get16(vq, &ring_head,
+				      &vq->avail->ring[last & (vq->num - 1)]))) {
 		vq_err(vq, "cannot read avail ring entry %u\n", last);
 		return -EFAULT;
 	}
@@ -312,7 +364,8 @@ int vhost_vq_get_desc(struct vhost_virtqueue *vq, struct iovec *iov,
 			vq_err(vq, "descriptor loop from head %u\n", head);
 			return -EINVAL;
 		}
-		if (unlikely(copy_from_user(&desc, vq->desc + i, sizeof(desc)))) {
+		if (unlikely(vhost_ring_read(vq, &desc, vq->desc + i,
+					     sizeof(desc)))) {
 			vq_err(vq, "cannot read descriptor %u\n", i);
 			return -EFAULT;
 		}
@@ -368,7 +421,7 @@ static int vhost_vq_write_used_elems(struct vhost_virtqueue *vq,
 	struct vring_used_elem __user *dst = &vq->used->ring[start];
 	size_t bytes = sizeof(*heads) * count;
 
-	if (copy_to_user(dst, heads, bytes))
+	if (vhost_ring_write(vq, dst, heads, bytes))
 		return -EFAULT;
 	if (unlikely(vq->log_used)) {
 		/* The entries must be visible before the log says so. */
@@ -406,7 +459,7 @@ int vhost_vq_add_used_n(struct vhost_virtqueue *vq,
 
 	/* Entries before the index that exposes them. */
 	smp_wmb();
-	if (put_user(cpu_to_vhost16(vq, new), &vq->used->idx)) {
+	if (vhost_ring_put16(vq, cpu_to_vhost16(vq, new), &vq->used->idx)) {
 		vq_err(vq, "cannot write used idx\n");
 		return -EFAULT;
 	}
@@ -429,12 +482,18 @@ int vhost_vq_add_used_n(struct vhost_virtqueue *vq,
 }
 EXPORT_SYMBOL_GPL(vhost_vq_add_used_n);
 
-/* Does the guest want an interrupt for what was just used? */
+/*
+ * Does the guest want an interrupt for what was just used? Also runs
+ * outside a handler pass (a held signal released later), where the ring
+ * may have been invalidated in the IOTLB since: a miss is no guest error,
+ * and the guest is signalled.
+ */
 static bool vhost_vq_need_signal(struct vhost_virtqueue *vq)
 {
 	__virtio16 flags, event;
 	u16 old, new;
 	bool valid;
+	int r;
 
 	/* Used idx must be visible before we read the guest's wishes. */
 	smp_mb();
@@ -444,8 +503,10 @@ static bool vhost_vq_need_signal(struct vhost_virtqueue *vq)
 		return true;
 
 	if (!vhost_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
-		if (get_user(flags, &vq->avail->flags)) {
-			vq_err(vq, "cannot read avail flags\n");
+		r = vhost_ring_get16(vq, &flags, &vq->avail->flags);
+		if (r) {
+			if (r != -EAGAIN)
+				vq_err(vq, "cannot read avail flags\n");
 			return true;
 		}
 		return !(flags & cpu_to_vhost16(vq, VRING_AVAIL_F_NO_INTERRUPT));
@@ -458,14 +519,15 @@ static bool vhost_vq_need_signal(struct vhost_virtqueue *vq)
 	vq->signalled_used_valid = true;
 	if (unlikely(!valid))
 		return true;
-	if (get_user(event, vhost_used_event(vq))) {
-		vq_err(vq, "cannot read used event\n");
+	r = vhost_ring_get16(vq, &event, vhost_used_event(vq));
+	if (r) {
+		if (r != -EAGAIN)
+			vq_err(vq, "cannot read used event\n");
 		return true;
 	}
 	return vring_need_event(vhost16_to_cpu(vq, event), new, old);
 }
 
-/* Signal the call eventfd if the guest asked for it. */
 /* Signal the guest now if it wants it, releasing anything held back. */
 void vhost_vq_signal_now(struct vhost_virtqueue *vq)
 {
@@ -569,6 +631,22 @@ bool vhost_vq_enable_notify(struct vhost_virtqueue *vq)
 	return true;
 }
 EXPORT_SYMBOL_GPL(vhost_vq_enable_notify);
+
+/*
+ * The used index the guest left, for attaching a backend. With the IOTLB
+ * the used ring must be mapped already (QEMU maps it before attaching);
+ * otherwise the owner is asked and this fails.
+ */
+int vhost_vq_read_used_idx(struct vhost_virtqueue *vq, u16 *idx)
+{
+	__virtio16 v;
+	int r = vhost_ring_get16(vq, &v, &vq->used->idx);
+
+	if (r)
+		return r;
+	*idx = vhost16_to_cpu(vq, v);
+	return 0;
+}
 
 /* Back to the state of a freshly opened device, ring-wise. */
 void vhost_vq_reset(struct vhost_virtqueue *vq)

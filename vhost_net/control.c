@@ -259,6 +259,9 @@ static void vhost_net_copy_stats(struct vhost_vq_stats *dst,
 	dst->mode_switches = READ_ONCE(src->mode_switches);
 	dst->busy_ns = READ_ONCE(src->busy_ns);
 	dst->errors = READ_ONCE(src->errors);
+	dst->iotlb_misses = READ_ONCE(src->iotlb_misses);
+	dst->iotlb_updates = READ_ONCE(src->iotlb_updates);
+	dst->iotlb_invalidations = READ_ONCE(src->iotlb_invalidations);
 }
 
 void vhost_net_set_ifname(struct vhost_net *n, int index, const char *name)

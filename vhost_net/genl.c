@@ -45,6 +45,9 @@ static int vhost_net_put_stats(struct sk_buff *skb,
 		{ LWVHOST_A_STAT_MODE_SWITCHES, st->mode_switches },
 		{ LWVHOST_A_STAT_BUSY_NS, st->busy_ns },
 		{ LWVHOST_A_STAT_ERRORS, st->errors },
+		{ LWVHOST_A_STAT_IOTLB_MISSES, st->iotlb_misses },
+		{ LWVHOST_A_STAT_IOTLB_UPDATES, st->iotlb_updates },
+		{ LWVHOST_A_STAT_IOTLB_INVALIDATIONS, st->iotlb_invalidations },
 	};
 	struct nlattr *nest;
 	int i;

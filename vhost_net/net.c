@@ -19,11 +19,11 @@
 #include "control.h"
 
 /*
- * Guest features we implement. Deliberately absent although stock offers
- * it: VIRTIO_F_ACCESS_PLATFORM (needs the IOTLB). RING_RESET needs nothing
- * more than what a backend swap does: the VMM detaches one ring's backend
- * (SET_BACKEND -1), sets the ring up again with SET_VRING_* and attaches
- * it; the other ring keeps running.
+ * Guest features we implement (VHOST_FEATURES brings ACCESS_PLATFORM, the
+ * device IOTLB). RING_RESET needs nothing more than what a backend swap
+ * does: the VMM detaches one ring's backend (SET_BACKEND -1), sets the
+ * ring up again with SET_VRING_* and attaches it; the other ring keeps
+ * running.
  */
 #define VHOST_NET_FEATURES \
 	(VHOST_FEATURES | \
@@ -31,8 +31,8 @@
 	 BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) | \
 	 BIT_ULL(VIRTIO_F_RING_RESET))
 
-/* No backend features: they all concern the IOTLB, which we lack. */
-#define VHOST_NET_BACKEND_FEATURES 0ULL
+/* The IOTLB message formats: MSG_V2 and BATCH (vhost/iotlb.c). */
+#define VHOST_NET_BACKEND_FEATURES VHOST_BACKEND_FEATURES
 
 /*
  * Start waiting on the vq's backend socket; with batch > 0, wake the
@@ -470,9 +470,35 @@ static long vhost_net_ioctl(struct file *f, unsigned int ioctl,
 	}
 }
 
+/* IOTLB messages on the device file: MISS out, UPDATE/INVALIDATE in. */
+static ssize_t vhost_net_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct file *f = iocb->ki_filp;
+	struct vhost_net *n = f->private_data;
+
+	return vhost_iotlb_read(&n->dev, to, f->f_flags & O_NONBLOCK);
+}
+
+static ssize_t vhost_net_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct vhost_net *n = iocb->ki_filp->private_data;
+
+	return vhost_iotlb_write(&n->dev, from);
+}
+
+static __poll_t vhost_net_poll(struct file *f, poll_table *wait)
+{
+	struct vhost_net *n = f->private_data;
+
+	return vhost_iotlb_poll(&n->dev, f, wait);
+}
+
 static const struct file_operations vhost_net_fops = {
 	.owner          = THIS_MODULE,
 	.release        = vhost_net_release,
+	.read_iter      = vhost_net_read_iter,
+	.write_iter     = vhost_net_write_iter,
+	.poll           = vhost_net_poll,
 	.unlocked_ioctl = vhost_net_ioctl,
 	.compat_ioctl   = compat_ptr_ioctl,
 	.open           = vhost_net_open,

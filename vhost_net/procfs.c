@@ -115,6 +115,10 @@ static int vhost_net_stats_show(struct seq_file *m, void *v)
 		seq_printf(m, "%s_mode_switches %llu\n", d, st->mode_switches);
 		seq_printf(m, "%s_busy_ns %llu\n", d, st->busy_ns);
 		seq_printf(m, "%s_errors %llu\n", d, st->errors);
+		seq_printf(m, "%s_iotlb_misses %llu\n", d, st->iotlb_misses);
+		seq_printf(m, "%s_iotlb_updates %llu\n", d, st->iotlb_updates);
+		seq_printf(m, "%s_iotlb_invalidations %llu\n", d,
+			   st->iotlb_invalidations);
 	}
 	kfree(s);
 	return 0;

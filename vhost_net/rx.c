@@ -30,8 +30,8 @@ static bool vhost_net_rx_ready(struct vhost_net *n)
  * them into vq->iov. Returns the number of buffers with their ids and
  * lengths (the last one trimmed) in heads; 0 if the guest has not posted
  * enough; UIO_MAXIOV + 1 if the frame cannot fit within quota (the caller
- * drops it); negative on a ring error. Buffers are given back unless a
- * positive count <= UIO_MAXIOV is returned.
+ * drops it); negative on a ring error or an IOTLB miss (-EAGAIN). Buffers
+ * are given back unless a positive count <= UIO_MAXIOV is returned.
  */
 static int vhost_net_get_rx_bufs(struct vhost_virtqueue *vq,
 				 struct vring_used_elem *heads, s64 datalen,
@@ -121,6 +121,15 @@ bool vhost_net_handle_rx(struct vhost_net *n)
 	sock = vhost_vq_get_backend(vq);
 	if (!sock || vq->broken)
 		goto out;
+	/*
+	 * IOTLB: a ring not (yet) mapped ends the pass untouched, in event
+	 * or poll mode alike, and the socket stops waking us meanwhile; the
+	 * UPDATE for it requeues this handler.
+	 */
+	if (vhost_vq_iotlb_prefetch(vq)) {
+		vhost_net_disable_vq(n, vq);
+		goto out;
+	}
 
 	start = vhost_pace_pass_begin(vq);
 	vhost_vq_disable_notify(vq);
@@ -155,6 +164,11 @@ bool vhost_net_handle_rx(struct vhost_net *n)
 		headcount = vhost_net_get_rx_bufs(vq, vq->heads + nvq->done_idx,
 						  vhost_len, &in, log, &log_num,
 						  quota);
+		/*
+		 * A ring error, or an IOTLB miss (-EAGAIN) with the buffers
+		 * given back: the socket stays unwatched and no poll timer is
+		 * armed; the owner's UPDATE requeues us.
+		 */
 		if (unlikely(headcount < 0))
 			break;
 		if (!headcount) {

@@ -36,6 +36,15 @@ bool vhost_net_handle_tx(struct vhost_net *n)
 	sock = vhost_vq_get_backend(vq);
 	if (!sock || vq->broken)
 		goto out;
+	/*
+	 * IOTLB: a ring not (yet) mapped ends the pass untouched, in event
+	 * or poll mode alike, and the socket stops waking us meanwhile; the
+	 * UPDATE for it requeues this handler.
+	 */
+	if (vhost_vq_iotlb_prefetch(vq)) {
+		vhost_net_disable_vq(n, vq);
+		goto out;
+	}
 
 	start = vhost_pace_pass_begin(vq);
 	vhost_vq_disable_notify(vq);
@@ -44,6 +53,11 @@ bool vhost_net_handle_tx(struct vhost_net *n)
 	for (;;) {
 		head = vhost_vq_get_desc(vq, vq->iov, UIO_MAXIOV, &out, &in,
 					 NULL, NULL);
+		/*
+		 * A ring error, or an IOTLB miss (-EAGAIN): the buffer stays
+		 * on the ring, notifications stay off, no poll timer is armed;
+		 * the owner's UPDATE requeues us.
+		 */
 		if (unlikely(head < 0))
 			break;
 		if (head == vq->num) {

@@ -112,6 +112,9 @@ enum {
 	LWVHOST_A_STAT_MODE_SWITCHES,	/* event <-> poll transitions */
 	LWVHOST_A_STAT_BUSY_NS,		/* time spent in handler passes */
 	LWVHOST_A_STAT_ERRORS,		/* ring errors, log faults, rx overlong drops */
+	LWVHOST_A_STAT_IOTLB_MISSES,	/* VHOST_IOTLB_MISS messages the vq queued */
+	LWVHOST_A_STAT_IOTLB_UPDATES,	/* IOTLB UPDATEs applied (device-wide) */
+	LWVHOST_A_STAT_IOTLB_INVALIDATIONS,	/* IOTLB INVALIDATEs applied (device-wide) */
 
 	__LWVHOST_A_STAT_MAX,
 	LWVHOST_A_STAT_MAX = __LWVHOST_A_STAT_MAX - 1
