@@ -149,8 +149,8 @@ static void vhost_iotlb_trim_front(struct vhost_iotlb_entry *e, u64 start)
 /*
  * Remove [start, last] from the table. An entry sticking out on both sides
  * is split in two, using *spare if it is not NULL; without a spare it is
- * dropped whole, which only costs the owner a later miss. Consumes *spare
- * if used. Caller holds dev->mutex and every vq mutex.
+ * dropped whole, which only costs the owner a later miss. Sets *spare to
+ * NULL if it used it. Caller holds dev->mutex and every vq mutex.
  */
 static void vhost_iotlb_remove(struct vhost_iotlb *tlb, u64 start, u64 last,
 			       struct vhost_iotlb_entry **spare)
@@ -204,7 +204,8 @@ static int vhost_iotlb_insert(struct vhost_iotlb *tlb, u64 start, u64 last,
 {
 	struct vhost_iotlb_entry *new, *spare;
 
-	if (vhost_iotlb_count_after(tlb, start, last) > max_iotlb_entries)
+	if (vhost_iotlb_count_after(tlb, start, last) >
+	    (unsigned int)max_iotlb_entries)
 		return -ENOSPC;
 	/* Allocate first, so that a failure changes nothing. */
 	new = kmalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
@@ -222,6 +223,22 @@ static int vhost_iotlb_insert(struct vhost_iotlb *tlb, u64 start, u64 last,
 	new->perm = perm;
 	vhost_iotlb_link(tlb, new);
 	return 0;
+}
+
+/*
+ * VHOST_IOTLB_INVALIDATE. Never fails: when splitting an entry would pass
+ * the limit (or memory is short), the entry goes whole instead, which is
+ * safe, as a missing translation only costs a miss. Caller holds
+ * dev->mutex and every vq mutex.
+ */
+static void vhost_iotlb_invalidate(struct vhost_iotlb *tlb, u64 start, u64 last)
+{
+	struct vhost_iotlb_entry *spare = NULL;
+
+	if (tlb->nentries < (unsigned int)max_iotlb_entries)
+		spare = kmalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+	vhost_iotlb_remove(tlb, start, last, &spare);
+	kfree(spare);
 }
 
 static void vhost_iotlb_clear(struct vhost_iotlb *tlb)
@@ -708,8 +725,7 @@ static int vhost_iotlb_apply(struct vhost_dev *dev,
 		r = vhost_iotlb_insert(tlb, msg->iova, last, msg->uaddr,
 				       msg->perm);
 	} else {
-		/* Without a spare, an entry split in two goes whole. */
-		vhost_iotlb_remove(tlb, msg->iova, last, NULL);
+		vhost_iotlb_invalidate(tlb, msg->iova, last);
 	}
 	for (i = 0; !r && i < dev->nvqs; i++) {
 		struct vhost_vq_stats *st = &dev->vqs[i]->stats;
