@@ -256,16 +256,22 @@ EXPORT_SYMBOL_GPL(vhost_dev_reset_owner);
  */
 int vhost_dev_set_features(struct vhost_dev *dev, u64 features)
 {
+	bool iotlb = features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM);
 	int i, r;
 
 	lockdep_assert_held(&dev->mutex);
 	if ((features & BIT_ULL(VHOST_F_LOG_ALL)) &&
 	    !vhost_dev_log_access_ok(dev))
 		return -EFAULT;
-	r = vhost_iotlb_set_enabled(dev,
-				    features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM));
-	if (r)
-		return r;
+	/*
+	 * The IOTLB exists before any vq translates through it and goes only
+	 * once none does, so no pass queues a MISS for a table being dropped.
+	 */
+	if (iotlb) {
+		r = vhost_iotlb_set_enabled(dev, true);
+		if (r)
+			return r;
+	}
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vhost_virtqueue *vq = dev->vqs[i];
 
@@ -273,6 +279,8 @@ int vhost_dev_set_features(struct vhost_dev *dev, u64 features)
 		vq->acked_features = features;
 		mutex_unlock(&vq->mutex);
 	}
+	if (!iotlb)
+		vhost_iotlb_set_enabled(dev, false);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vhost_dev_set_features);
