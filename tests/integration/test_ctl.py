@@ -20,7 +20,8 @@ SCRIPT = "tests/integration/guest/ctl_session.sh"
 # The kernel's knob list (VHOST_PACE_KNOBS): show, dump and JSON use these names.
 KNOBS = knob_names()
 STATS = ["packets", "bytes", "kicks", "signals", "signals_coalesced", "polls",
-         "empty_polls", "timer_wakeups", "mode_switches", "busy_ns", "errors"]
+         "empty_polls", "timer_wakeups", "mode_switches", "busy_ns", "errors",
+         "iotlb_misses", "iotlb_updates", "iotlb_invalidations"]
 
 _cache = {}
 

@@ -135,6 +135,8 @@ TEST(ParseStats, FixtureCounters)
 	EXPECT_EQ(tx.packets, 1500u);
 	EXPECT_EQ(tx.busy_ns, 10500u);
 	EXPECT_EQ(tx.mode_switches, 9500u);
+	EXPECT_EQ(rx.iotlb_misses, 12000u);
+	EXPECT_EQ(tx.iotlb_invalidations, 14500u);
 }
 
 TEST(ParseStats, MissingCounterAndBadValue)

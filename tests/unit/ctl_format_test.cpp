@@ -87,20 +87,20 @@ TEST(Show, KnobsAndCountersSideBySide)
 TEST(Dump, StableTabSeparatedColumns)
 {
 	const auto &cols = dump_columns();
-	ASSERT_EQ(cols.size(), 7u + 4 + 11);
+	ASSERT_EQ(cols.size(), 7u + 4 + 14);
 	EXPECT_EQ(cols[0], "id");
 	EXPECT_EQ(cols[7], "poll_interval_us");
 	EXPECT_EQ(cols[11], "packets");
-	EXPECT_EQ(cols.back(), "errors");
+	EXPECT_EQ(cols.back(), "iotlb_invalidations");
 
 	std::string out = render_dump({sample_device()}, true);
 	auto lines = split(out, '\n');
 	ASSERT_EQ(lines.size(), 3u);
 	EXPECT_EQ(lines[0].rfind("#id\towner_pid\tworker_tid\tfeatures\tdir\tifname\tmode\t", 0), 0u);
 	EXPECT_EQ(lines[1], "7\t4242\t4250\t0x130008000\trx\ttap0\tevent\t0\t8\t20\t32"
-			    "\t100\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0");
+			    "\t100\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0");
 	EXPECT_EQ(lines[2], "7\t4242\t4250\t0x130008000\ttx\ttap0\tpoll\t50\t16\t0\t0"
-			    "\t200\t0\t0\t0\t0\t0\t0\t0\t0\t123456789\t0");
+			    "\t200\t0\t0\t0\t0\t0\t0\t0\t0\t123456789\t0\t0\t0\t0");
 	for (const auto &l : lines)
 		EXPECT_EQ(split(l, '\t').size(), cols.size());
 	EXPECT_EQ(render_dump({}, false), "");

@@ -94,9 +94,9 @@ void ParamUpdate::apply(Dir d, Params &p) const
 			p.*k.field = *v;
 }
 
-const std::array<StatInfo, 11> &stat_fields()
+const std::array<StatInfo, 14> &stat_fields()
 {
-	static const std::array<StatInfo, 11> table = {{
+	static const std::array<StatInfo, 14> table = {{
 		{"packets", LWVHOST_A_STAT_PACKETS, &Stats::packets},
 		{"bytes", LWVHOST_A_STAT_BYTES, &Stats::bytes},
 		{"kicks", LWVHOST_A_STAT_KICKS, &Stats::kicks},
@@ -109,6 +109,10 @@ const std::array<StatInfo, 11> &stat_fields()
 		{"mode_switches", LWVHOST_A_STAT_MODE_SWITCHES, &Stats::mode_switches},
 		{"busy_ns", LWVHOST_A_STAT_BUSY_NS, &Stats::busy_ns},
 		{"errors", LWVHOST_A_STAT_ERRORS, &Stats::errors},
+		{"iotlb_misses", LWVHOST_A_STAT_IOTLB_MISSES, &Stats::iotlb_misses},
+		{"iotlb_updates", LWVHOST_A_STAT_IOTLB_UPDATES, &Stats::iotlb_updates},
+		{"iotlb_invalidations", LWVHOST_A_STAT_IOTLB_INVALIDATIONS,
+		 &Stats::iotlb_invalidations},
 	}};
 	return table;
 }

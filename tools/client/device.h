@@ -53,6 +53,9 @@ struct Stats {
 	uint64_t mode_switches = 0;
 	uint64_t busy_ns = 0;
 	uint64_t errors = 0;
+	uint64_t iotlb_misses = 0;
+	uint64_t iotlb_updates = 0;
+	uint64_t iotlb_invalidations = 0;
 
 	bool operator==(const Stats &) const = default;
 };
@@ -123,6 +126,6 @@ struct StatInfo {
 	int nl_attr;       // LWVHOST_A_STAT_*
 	uint64_t Stats::*field;
 };
-const std::array<StatInfo, 11> &stat_fields();
+const std::array<StatInfo, 14> &stat_fields();
 
 }  // namespace lwvhost::client

@@ -48,7 +48,8 @@ KNOB_ATTRS = {"poll_interval_us": 3, "idle_polls": 4, "coalesce_usecs": 5,
 STAT_ATTRS = {2: "packets", 3: "bytes", 4: "kicks", 5: "signals",
               6: "signals_coalesced", 7: "polls", 8: "empty_polls",
               9: "timer_wakeups", 10: "mode_switches", 11: "busy_ns",
-              12: "errors"}
+              12: "errors", 13: "iotlb_misses", 14: "iotlb_updates",
+              15: "iotlb_invalidations"}
 DIRS = {"rx": 0, "tx": 1}
 
 
