@@ -809,8 +809,8 @@ void Fuzzer::do_scribble(Rng &r)
 	}
 }
 
-// read/write/poll on the character device: stock vhost-net takes IOTLB
-// messages there; lwvhost has no such file operations.
+// read/write/poll on the character device: stock vhost-net and lwvhost
+// both take IOTLB messages there.
 void Fuzzer::do_rw(Rng &r, size_t di)
 {
 	const int fd = devs_[di].fd;
