@@ -17,6 +17,9 @@ script did not run to its end.
                         workers (where the kernel's UAPI has them)
   datapath_ring_reset.py  VIRTIO_F_RING_RESET: one ring reset the way QEMU
                         does it while the other carries traffic
+  datapath_iotlb.py     VIRTIO_F_ACCESS_PLATFORM: the device IOTLB protocol
+                        (MISS/UPDATE/INVALIDATE), its bound, malformed
+                        messages, dirty logging by GPA
 """
 
 import pytest
@@ -26,7 +29,7 @@ from backends import BACKENDS, load_backend
 G = "tests/integration/guest"
 SCRIPTS = ["datapath_traffic.py", "datapath_macvtap.py", "datapath_malformed.py",
            "bad_later_entry.py", "datapath_ioctl.py", "datapath_log.py",
-           "datapath_worker_mode.py", "datapath_ring_reset.py"]
+           "datapath_worker_mode.py", "datapath_ring_reset.py", "datapath_iotlb.py"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

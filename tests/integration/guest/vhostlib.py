@@ -75,6 +75,38 @@ F_RING_RESET = 40
 NET_F_MRG_RXBUF = 15
 NET_F_VIRTIO_NET_HDR = 27  # VHOST_NET_F_VIRTIO_NET_HDR
 
+# Backend features (bit numbers) and the device IOTLB (<linux/vhost_types.h>).
+BACKEND_F_IOTLB_MSG_V2 = 1
+BACKEND_F_IOTLB_BATCH = 2
+IOTLB_MSG, IOTLB_MSG_V2 = 1, 2
+IOTLB_MISS, IOTLB_UPDATE, IOTLB_INVALIDATE, IOTLB_ACCESS_FAIL = 1, 2, 3, 4
+IOTLB_BATCH_BEGIN, IOTLB_BATCH_END = 5, 6
+ACCESS_RO, ACCESS_WO, ACCESS_RW = 1, 2, 3
+IOTLB_MSG_SIZE = 72  # struct vhost_msg and struct vhost_msg_v2 alike
+
+
+def iotlb_msg(kind, iova=0, size=0, uaddr=0, perm=0, v2=True, asid=0):
+    """A struct vhost_msg_v2 (or vhost_msg) carrying one vhost_iotlb_msg."""
+    head = struct.pack("<II", IOTLB_MSG_V2, asid) if v2 else struct.pack("<I4x", IOTLB_MSG)
+    body = struct.pack("<QQQBB", iova, size, uaddr, perm, kind)
+    return (head + body).ljust(IOTLB_MSG_SIZE, b"\0")
+
+
+def parse_iotlb_msg(data):
+    """(message type, iotlb type, iova, size, uaddr, perm) of a read message."""
+    mtype = struct.unpack_from("<I", data, 0)[0]
+    iova, size, uaddr, perm, kind = struct.unpack_from("<QQQBB", data, 8)
+    return mtype, kind, iova, size, uaddr, perm
+
+
+def iotlb_write(fd, msg):
+    """write() one message: the count written, or the errno as a negative."""
+    try:
+        return os.write(fd, msg)
+    except OSError as e:
+        return -e.errno
+
+
 DESC_F_NEXT = 1
 DESC_F_WRITE = 2
 DESC_F_INDIRECT = 4
