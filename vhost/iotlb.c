@@ -661,6 +661,18 @@ __poll_t vhost_iotlb_poll(struct vhost_dev *dev, struct file *file,
 }
 EXPORT_SYMBOL_GPL(vhost_iotlb_poll);
 
+/*
+ * The last IOVA of a message. An INVALIDATE of size 0 reaches the end of
+ * the IOVA space: QEMU sends that when a guest flushes a whole device-TLB
+ * (its address mask ~0 plus one wraps to 0), and stock, whose range then
+ * wraps too, drops everything for it. Dropping more than asked is safe;
+ * refusing it would leave translations the guest has revoked.
+ */
+static u64 vhost_iotlb_last(const struct vhost_iotlb_msg *msg)
+{
+	return msg->size ? msg->iova + msg->size - 1 : U64_MAX;
+}
+
 /* The checks of one message that need no lock. */
 static int vhost_iotlb_check_msg(const struct vhost_iotlb_msg *msg, bool batch)
 {
@@ -673,11 +685,13 @@ static int vhost_iotlb_check_msg(const struct vhost_iotlb_msg *msg, bool batch)
 		    msg->perm != VHOST_ACCESS_RW)
 			return -EINVAL;
 		if (!msg->size ||
-		    check_add_overflow(msg->uaddr, msg->size - 1, &last))
+		    check_add_overflow(msg->uaddr, msg->size - 1, &last) ||
+		    check_add_overflow(msg->iova, msg->size - 1, &last))
 			return -EINVAL;
-		fallthrough;
+		return 0;
 	case VHOST_IOTLB_INVALIDATE:
-		if (!msg->size ||
+		/* Size 0 is the whole rest of the space: vhost_iotlb_last(). */
+		if (msg->size &&
 		    check_add_overflow(msg->iova, msg->size - 1, &last))
 			return -EINVAL;
 		return 0;
@@ -694,7 +708,7 @@ static int vhost_iotlb_apply(struct vhost_dev *dev,
 			     const struct vhost_iotlb_msg *msg)
 {
 	struct vhost_iotlb *tlb = &dev->iotlb;
-	u64 last = msg->iova + msg->size - 1;
+	u64 last = vhost_iotlb_last(msg);
 	int i, r;
 
 	mutex_lock(&dev->mutex);
