@@ -284,11 +284,13 @@ static void vhost_iotlb_ask(struct vhost_virtqueue *vq, u64 iova, u8 access)
 }
 
 /*
- * [start, last] was just mapped: every vq waiting for an IOVA in it runs
- * again, now or (inside a batch) at BATCH_END. A MISS the owner has not
- * read yet is answered already and withdrawn. Caller holds dev->mutex.
+ * Run again, now or (inside a batch) at BATCH_END, every waiting vq whose
+ * IOVA lies in [start, last], or with read_only every waiting vq whose
+ * MISS the owner has read. A MISS the owner has not read yet is answered
+ * already and withdrawn. Caller holds dev->mutex.
  */
-static void vhost_iotlb_wake_vqs(struct vhost_dev *dev, u64 start, u64 last)
+static void vhost_iotlb_wake_vqs(struct vhost_dev *dev, u64 start, u64 last,
+				 bool read_only)
 {
 	struct vhost_iotlb *tlb = &dev->iotlb;
 	int i;
@@ -296,10 +298,14 @@ static void vhost_iotlb_wake_vqs(struct vhost_dev *dev, u64 start, u64 last)
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vhost_virtqueue *vq = dev->vqs[i];
 		struct vhost_iotlb_miss *m = &vq->miss;
-		bool run = false;
+		bool run = false, hit;
 
 		spin_lock(&tlb->lock);
-		if (m->waiting && m->iova >= start && m->iova <= last) {
+		if (read_only)
+			hit = list_empty(&m->node);
+		else
+			hit = m->iova >= start && m->iova <= last;
+		if (m->waiting && hit) {
 			m->waiting = false;
 			list_del_init(&m->node);
 			if (tlb->in_batch)
@@ -751,8 +757,18 @@ static int vhost_iotlb_apply(struct vhost_dev *dev,
 				   st->iotlb_invalidations + 1);
 	}
 	vhost_iotlb_unlock_vqs(dev);
-	if (!r && msg->type == VHOST_IOTLB_UPDATE)
-		vhost_iotlb_wake_vqs(dev, msg->iova, last);
+	if (r)
+		goto out;
+	/*
+	 * An UPDATE runs the vqs waiting for it. An INVALIDATE freed room: a
+	 * vq whose MISS the owner read but could not answer (ENOSPC) asks
+	 * again, or it would wait, with guest notifications off, for an
+	 * UPDATE the owner will not retry.
+	 */
+	if (msg->type == VHOST_IOTLB_UPDATE)
+		vhost_iotlb_wake_vqs(dev, msg->iova, last, false);
+	else
+		vhost_iotlb_wake_vqs(dev, 0, 0, true);
 out:
 	mutex_unlock(&dev->mutex);
 	return r;

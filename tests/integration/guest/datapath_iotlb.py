@@ -468,6 +468,51 @@ ioctl_ok(fd2, SET_FEATURES, u64(PLATFORM))
 check("a new owner starts with an empty table", flood_update(0) == IOTLB_MSG_SIZE)
 os.close(fd2)
 
+# ---- a full table (lwvhost only) ---------------------------------------------
+# An UPDATE refused with ENOSPC leaves its queue waiting with guest
+# notifications off; the next INVALIDATE frees room and the queue asks
+# again. Stock retires its oldest entry instead: never full.
+
+if ours:
+    mem4 = GuestMem(1 << 20)
+    tap4 = Tap("dpi2", 12)
+    fd4 = os.open("/dev/vhost-net", os.O_RDWR | os.O_NONBLOCK)
+    tlb4 = Iotlb(fd4, mem4)
+    ioctl_ok(fd4, SET_BACKEND_FEATURES, u64(1 << BACKEND_F_IOTLB_MSG_V2))
+    ioctl_ok(fd4, SET_OWNER)
+    ioctl_ok(fd4, SET_FEATURES, u64(PLATFORM))
+    ioctl_ok(fd4, SET_MEM_TABLE, mem4.table())
+    rx4, tx4 = Ring(mem4, 0, NUM), Ring(mem4, 1, NUM)
+    for r in (rx4, tx4):
+        setup_ring(fd4, r)
+        for part, size in zip((r.desc, r.avail, r.used), ring_sizes(r)):
+            tlb4.update(part, size, ACCESS_RW)
+        ioctl_ok(fd4, NET_SET_BACKEND, vfile(r.index, tap4.fd))
+    junk = 0
+    while iotlb_write(fd4, iotlb_msg(IOTLB_UPDATE, FAR + 2 * PAGE * junk, PAGE,
+                                     mem4.uaddr(0), ACCESS_RW)) == IOTLB_MSG_SIZE:
+        junk += 1
+        if junk > limit:
+            break
+    check("full table: filled up to max_iotlb_entries", junk + 6 == limit, f"{junk} + 6")
+    f9 = frame(9, 200)
+    off9, len9 = tx_buffer(mem4, f9)
+    tx4.add([(IOVA + off9, len9, False)])
+    tx4.do_kick()
+    m = wait_miss(fd4)
+    check("full table: a MISS for the TX buffer", is_miss(m, IOVA + off9), str(m))
+    check("full table: its UPDATE gets ENOSPC",
+          tlb4.update(off9, len9, ACCESS_RO) == -errno.ENOSPC)
+    check("full table: nothing goes", not tap4.recv_frames(1, timeout=0.3))
+    check("INVALIDATE of one entry",
+          iotlb_write(fd4, iotlb_msg(IOTLB_INVALIDATE, FAR, PAGE)) == IOTLB_MSG_SIZE)
+    m = wait_miss(fd4)
+    check("after the INVALIDATE the waiting queue asks again", is_miss(m, IOVA + off9), str(m))
+    check("now its UPDATE fits", tlb4.update(off9, len9, ACCESS_RO) == IOTLB_MSG_SIZE)
+    check("and the frame goes", tap4.recv_frames(1) == [f9])
+    os.close(fd4)
+    tap4.close()
+
 # ---- dirty logging of IOVA writes, by GPA ----------------------------------
 
 mem3 = GuestMem(1 << 20)
