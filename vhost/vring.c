@@ -6,10 +6,9 @@
  * virtual addresses given by VHOST_SET_VRING_ADDR; buffers named by
  * descriptors are guest-physical and go through the memory table. With
  * VIRTIO_F_ACCESS_PLATFORM both are IOVAs instead, and every access goes
- * through the device IOTLB (iotlb.c). Every
- * value read from the ring is treated as hostile: indices are bounded,
- * chains are bounded by the table size, and any violation stops the vq
- * (vq_err) instead of being trusted.
+ * through the device IOTLB (iotlb.c). Every value read from the ring is
+ * treated as hostile: indices are bounded, chains are bounded by the table
+ * size, and any violation stops the vq (vq_err) instead of being trusted.
  *
  * Every function here must be called with vq->mutex held, from the worker
  * or from an ioctl running as the owner.
