@@ -257,8 +257,8 @@ static void vhost_iotlb_clear(struct vhost_iotlb *tlb)
  * Ask the owner to translate iova. One unread message per vq: asking again
  * for the same IOVA before the owner has read it queues nothing. Once it
  * is read, a later pass that still misses asks again, so that an UPDATE
- * the owner could not make (ENOSPC) is retried at the next kick. Caller
- * holds vq->mutex.
+ * the owner could not make (ENOSPC) is retried at the next kick or
+ * INVALIDATE. Caller holds vq->mutex.
  */
 static void vhost_iotlb_ask(struct vhost_virtqueue *vq, u64 iova, u8 access)
 {
