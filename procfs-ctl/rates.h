@@ -14,7 +14,7 @@ using client::Stats;
 // Per-second rate of every counter in client::stat_fields() order. Nullopt
 // if dt_s <= 0 or any counter went backwards (the device was replaced, or
 // the module reloaded): a rate across that would be meaningless.
-using CounterRates = std::array<double, 11>;
+using CounterRates = std::array<double, client::kStatFieldCount>;
 std::optional<CounterRates> counter_rates(const Stats &a, const Stats &b, double dt_s);
 
 // What `top` shows per direction.

@@ -79,9 +79,9 @@ TEST(Show, KnobsAndCountersSideBySide)
 	std::string out = render_show(sample_device());
 	EXPECT_EQ(out.rfind("device 7\n  owner pid   4242\n  worker tid  4250\n"
 			    "  features    0x130008000\n", 0), 0u) << out;
-	EXPECT_NE(out.find("  poll_interval_us   0      50\n"), std::string::npos) << out;
-	EXPECT_NE(out.find("  mode               event  poll\n"), std::string::npos) << out;
-	EXPECT_NE(out.find("  busy_ns            0      123456789\n"), std::string::npos) << out;
+	EXPECT_NE(out.find("  poll_interval_us     0      50\n"), std::string::npos) << out;
+	EXPECT_NE(out.find("  mode                 event  poll\n"), std::string::npos) << out;
+	EXPECT_NE(out.find("  busy_ns              0      123456789\n"), std::string::npos) << out;
 }
 
 TEST(Dump, StableTabSeparatedColumns)
@@ -111,13 +111,13 @@ TEST(Stats, RatesColumnsOnlyWithAPreviousSample)
 	StatsSample s{sample_device(), 10.0, {}};
 	std::string first = render_stats(s);
 	EXPECT_EQ(first.find("rx/s"), std::string::npos);
-	EXPECT_NE(first.find("  packets            100  200\n"), std::string::npos) << first;
+	EXPECT_NE(first.find("  packets              100  200\n"), std::string::npos) << first;
 	CounterRates r{};
 	r[0] = 1500.5;
 	s.rates[1] = r;
 	std::string second = render_stats(s);
 	EXPECT_NE(second.find("rx/s  tx/s"), std::string::npos) << second;
-	EXPECT_NE(second.find("  packets            100  200        -     1500\n"), std::string::npos)
+	EXPECT_NE(second.find("  packets              100  200        -     1500\n"), std::string::npos)
 		<< second;
 	auto j = stats_json(s);
 	EXPECT_EQ(j["id"], 7);

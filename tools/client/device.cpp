@@ -94,9 +94,9 @@ void ParamUpdate::apply(Dir d, Params &p) const
 			p.*k.field = *v;
 }
 
-const std::array<StatInfo, 14> &stat_fields()
+const std::array<StatInfo, kStatFieldCount> &stat_fields()
 {
-	static const std::array<StatInfo, 14> table = {{
+	static const std::array<StatInfo, kStatFieldCount> table = {{
 		{"packets", LWVHOST_A_STAT_PACKETS, &Stats::packets},
 		{"bytes", LWVHOST_A_STAT_BYTES, &Stats::bytes},
 		{"kicks", LWVHOST_A_STAT_KICKS, &Stats::kicks},

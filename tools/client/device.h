@@ -126,6 +126,8 @@ struct StatInfo {
 	int nl_attr;       // LWVHOST_A_STAT_*
 	uint64_t Stats::*field;
 };
-const std::array<StatInfo, 14> &stat_fields();
+// How many per-vq counters there are; arrays indexed like stat_fields() use it.
+inline constexpr size_t kStatFieldCount = 14;
+const std::array<StatInfo, kStatFieldCount> &stat_fields();
 
 }  // namespace lwvhost::client
