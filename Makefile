@@ -80,8 +80,8 @@ check: modules tools
 check-unit: tools
 	tests/run-all --unit-only
 
-check-guest: modules
-	LWVHOST_GUEST_KERNELS=6.1,6.12 /usr/bin/python3 -m pytest -p no:cacheprovider -rfE -s \
+check-guest: modules tools
+	LWVHOST_GUEST_RUNS=all /usr/bin/python3 -m pytest -p no:cacheprovider -rfE -s \
 		tests/integration/test_nested_guest.py
 
 demo:

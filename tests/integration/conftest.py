@@ -64,6 +64,13 @@ class VmResult:
     rc: int
     output: str
     console: str
+    files: Path  # the run's $LWVHOST_RESULT directory
+
+    def file_json(self, name):
+        """The JSON document the command wrote to $LWVHOST_RESULT/name, or
+        None when it wrote none."""
+        path = self.files / name
+        return json.loads(path.read_text()) if path.exists() else None
 
     def tagged_json(self, tag):
         """The JSON document a guest script printed as `TAG {json}`, or None."""
@@ -103,7 +110,7 @@ class Vm:
             pytest.fail(f"VM timed out after {timeout} s\n{proc.stderr}\n{console[-3000:]}")
         if proc.returncode == 125:
             pytest.fail(f"VM died before the command finished\n{console[-3000:]}")
-        return VmResult(proc.returncode, read("output"), console)
+        return VmResult(proc.returncode, read("output"), console, result_dir)
 
 
 @pytest.fixture

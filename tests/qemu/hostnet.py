@@ -3,6 +3,7 @@
 QEMU under test attaches to, `ping`, and proof that QEMU really handed its
 rings to /dev/vhost-net."""
 
+import glob
 import os
 import re
 import shutil
@@ -77,3 +78,21 @@ def vhost_evidence(pid):
         except OSError:
             pass
     return fds, workers
+
+
+def lwvhost_stats(pid):
+    """The counters (/proc/lwvhost/ID/stats) of the lwvhost device that
+    process pid owns, as a dict; {} when lwvhost is not loaded or pid owns
+    none."""
+    for info in glob.glob("/proc/lwvhost/[0-9]*/info"):
+        try:
+            with open(info) as f:
+                kv = dict(line.split(None, 1) for line in f if " " in line)
+            if int(kv.get("owner_pid", "-1")) != pid:
+                continue
+            with open(os.path.join(os.path.dirname(info), "stats")) as f:
+                return {k: int(v) for k, v in
+                        (line.split() for line in f if line.strip())}
+        except (OSError, ValueError):
+            continue
+    return {}
