@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // vhost-fuzz: seeded random sequences of every /dev/vhost-net ioctl (and the
-// character device's read/write/poll) with random and boundary arguments, bad
+// character device's read/write/poll: raw bytes, and device IOTLB messages
+// that are well formed or nearly so, with misses answered or left
+// unanswered and floods of updates) with random and boundary arguments, bad
 // pointers, huge sizes, fds of the wrong type, calls out of order, from a
 // non-owner (forked) process, after RESET_OWNER, on several devices at once,
 // with kicks on rings that hold garbage.
@@ -151,6 +153,10 @@ constexpr size_t kPage = 4096;
 constexpr size_t kGuestSize = 1 << 20;
 constexpr uint64_t kGuestGpa = 0x100000000ull;
 constexpr unsigned kRingNum = 64;
+// With ACCESS_PLATFORM the rings' addresses are IOVAs: guest offset o is
+// IOVA kIova + o, mapped (or not) by the fuzzer's own IOTLB messages.
+constexpr uint64_t kIova = 0x7000000000ull;
+constexpr unsigned kAccessPlatform = 33;
 
 // Last operations, printed when a call hangs.
 struct Recent {
@@ -238,6 +244,10 @@ private:
 	void do_fork(Rng &r);
 	void do_race(Rng &r);
 	void do_rw(Rng &r, size_t di);
+	int write_iotlb(size_t di, const vhost_iotlb_msg &m, bool v2, size_t len, const char *what);
+	void do_iotlb(Rng &r, size_t di);
+	void do_answer(Rng &r, size_t di);
+	void do_iotlb_flood(Rng &r, size_t di);
 	void do_foreign(Rng &r);
 	size_t pick_dev(Rng &r, bool open_only = true);
 	void note(const std::string &s)
@@ -724,6 +734,19 @@ void Fuzzer::do_setup(Rng &r, size_t di)
 		devs_[di].owner = kUs;
 	uint64_t f = (1ull << 32) | (r.chance(1, 2) ? 1ull << 28 : 0) | (r.chance(1, 2) ? 1ull << 29 : 0) |
 		     (r.chance(1, 2) ? 1ull << 15 : 0);
+	// One setup in three puts the device in IOTLB mode, as QEMU does for
+	// a guest with a vIOMMU: MSG_V2 (and BATCH where offered) first.
+	const bool iotlb = r.chance(1, 3);
+	if (iotlb) {
+		uint64_t bf = 1ull << VHOST_BACKEND_F_IOTLB_MSG_V2;
+		if (r.chance(1, 2))
+			bf |= 1ull << VHOST_BACKEND_F_IOTLB_BATCH;
+		if (call("SET_BACKEND_FEATURES", VHOST_SET_BACKEND_FEATURES, &bf) < 0) {
+			bf = 1ull << VHOST_BACKEND_F_IOTLB_MSG_V2;
+			call("SET_BACKEND_FEATURES", VHOST_SET_BACKEND_FEATURES, &bf);
+		}
+		f |= 1ull << kAccessPlatform;
+	}
 	call("SET_FEATURES", VHOST_SET_FEATURES, &f);
 	alignas(8) uint8_t mem[8 + 32 * 2] = {};
 	uint32_t n = 2;
@@ -743,16 +766,35 @@ void Fuzzer::do_setup(Rng &r, size_t di)
 		call("SET_VRING_BASE", VHOST_SET_VRING_BASE, &base);
 		vhost_vring_addr a{};
 		a.index = q;
-		a.desc_user_addr = reinterpret_cast<uintptr_t>(ring);
-		a.avail_user_addr = reinterpret_cast<uintptr_t>(ring + 16 * kRingNum);
-		a.used_user_addr = reinterpret_cast<uintptr_t>(ring + 8192);
+		const uint64_t base_addr = iotlb ? kIova + q * 16384 : reinterpret_cast<uintptr_t>(ring);
+		a.desc_user_addr = base_addr;
+		a.avail_user_addr = base_addr + 16 * kRingNum;
+		a.used_user_addr = base_addr + 8192;
 		call("SET_VRING_ADDR", VHOST_SET_VRING_ADDR, &a);
+		if (iotlb && r.chance(3, 4)) {
+			// Map the ring (as QEMU maps the used ring before
+			// SET_BACKEND); the buffers are left to misses.
+			vhost_iotlb_msg m{};
+			m.iova = base_addr;
+			m.size = 16384;
+			m.uaddr = reinterpret_cast<uintptr_t>(ring);
+			m.perm = VHOST_ACCESS_RW;
+			m.type = VHOST_IOTLB_UPDATE;
+			write_iotlb(di, m, true, sizeof(vhost_msg_v2), "setup:iotlb-ring");
+		}
 		vhost_vring_file k{q, eventfds_[q]}, c{q, eventfds_[2 + q]}, e{q, eventfds_[4 + (q & 1)]};
 		call("SET_VRING_KICK", VHOST_SET_VRING_KICK, &k);
 		call("SET_VRING_CALL", VHOST_SET_VRING_CALL, &c);
 		call("SET_VRING_ERR", VHOST_SET_VRING_ERR, &e);
 		vhost_vring_file b{q, taps_[r.below(2)]};
 		call("NET_SET_BACKEND", VHOST_NET_SET_BACKEND, &b);
+	}
+	// A pass over rings and buffers the IOTLB may not map yet: misses
+	// for do_answer() to find.
+	for (uint32_t q = 0; iotlb && q < 2; q++) {
+		uint64_t one = 1;
+		if (write(eventfds_[q], &one, 8) == 8)
+			t_.kicks++;
 	}
 }
 
@@ -849,6 +891,114 @@ void Fuzzer::do_rw(Rng &r, size_t di)
 		break;
 	}
 	}
+}
+
+// One IOTLB message, as struct vhost_msg_v2 or the older vhost_msg (both
+// 72 bytes), written with len bytes.
+int Fuzzer::write_iotlb(size_t di, const vhost_iotlb_msg &m, bool v2, size_t len, const char *what)
+{
+	alignas(8) uint8_t buf[sizeof(vhost_msg_v2) + 8] = {};
+	if (v2) {
+		vhost_msg_v2 msg{};
+		msg.type = VHOST_IOTLB_MSG_V2;
+		msg.iotlb = m;
+		std::memcpy(buf, &msg, sizeof(msg));
+	} else {
+		vhost_msg msg{};
+		msg.type = VHOST_IOTLB_MSG;
+		msg.iotlb = m;
+		std::memcpy(buf, &msg, sizeof(msg));
+	}
+	g_op_started_ns = mono_ns();
+	ssize_t n = write(devs_[di].fd, buf, std::min(len, sizeof(buf)));
+	g_op_started_ns = 0;
+	t_.record(what, n < 0 ? -1 : 0, errno);
+	return n < 0 ? -errno : 0;
+}
+
+// A device IOTLB message that is well formed or off by one thing: an IOVA
+// in or near the rings' window, sizes at the boundaries, a host address
+// inside guest memory or somewhere hostile, any permission, every type
+// (MISS and ACCESS_FAIL are the kernel's to send), a short write.
+void Fuzzer::do_iotlb(Rng &r, size_t di)
+{
+	vhost_iotlb_msg m{};
+	const unsigned kind = r.weighted({8, 5, 1, 1, 1, 1, 1});
+	m.type = static_cast<uint8_t>(std::array<unsigned, 7>{VHOST_IOTLB_UPDATE, VHOST_IOTLB_INVALIDATE,
+							      VHOST_IOTLB_BATCH_BEGIN, VHOST_IOTLB_BATCH_END,
+							      VHOST_IOTLB_MISS, VHOST_IOTLB_ACCESS_FAIL,
+							      static_cast<unsigned>(r.next())}[kind]);
+	const uint64_t off = r.below(kGuestSize / kPage) * kPage;
+	m.iova = r.chance(7, 8) ? kIova + off + (r.chance(1, 8) ? r.below(kPage) : 0) : r.boundary(64);
+	m.size = r.pick<uint64_t>({kPage, 2 * kPage, 16384, 1, 0, kGuestSize, ~0ull, r.below(kGuestSize) + 1});
+	m.uaddr = r.chance(3, 4) ? reinterpret_cast<uintptr_t>(guest_) + off : pick_uaddr(r, m.size, kPage);
+	m.perm = static_cast<uint8_t>(r.chance(7, 8) ? 1 + r.below(3) : r.next());
+	const bool v2 = r.chance(3, 4);
+	const size_t len = r.chance(9, 10) ? sizeof(vhost_msg_v2) : r.pick<size_t>({0, 8, 39, 40, 71, 80});
+	note("iotlb dev" + std::to_string(di) + " type " + std::to_string(m.type) + (v2 ? " v2" : " v1"));
+	write_iotlb(di, m, v2, len, "iotlb-write");
+}
+
+// Read the MISS messages waiting on the device and answer some of them
+// with an UPDATE: mostly the mapping the rings' window implies, sometimes
+// read-only (a write through it must break the queue, not the kernel), or
+// a mapping of the wrong place.
+void Fuzzer::do_answer(Rng &r, size_t di)
+{
+	const int fd = devs_[di].fd;
+	int fl = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	for (int i = 0; i < 8; i++) {
+		alignas(8) uint8_t buf[sizeof(vhost_msg_v2)];
+		g_op_started_ns = mono_ns();
+		ssize_t n = read(fd, buf, sizeof(buf));
+		g_op_started_ns = 0;
+		t_.record("iotlb-read", n < 0 ? -1 : 0, errno);
+		if (n != static_cast<ssize_t>(sizeof(buf)))
+			break;
+		// v1 and v2 both put the iotlb message at offset 8.
+		vhost_iotlb_msg miss;
+		std::memcpy(&miss, buf + 8, sizeof(miss));
+		if (miss.type != VHOST_IOTLB_MISS || r.chance(1, 4))
+			continue;
+		const uint64_t page = miss.iova & ~uint64_t(kPage - 1);
+		vhost_iotlb_msg m{};
+		m.type = VHOST_IOTLB_UPDATE;
+		m.iova = page;
+		m.size = kPage;
+		m.perm = r.chance(7, 8) ? VHOST_ACCESS_RW : VHOST_ACCESS_RO;
+		if (page >= kIova && page < kIova + kGuestSize && r.chance(7, 8))
+			m.uaddr = reinterpret_cast<uintptr_t>(guest_) + (page - kIova);
+		else
+			m.uaddr = pick_uaddr(r, kPage, kPage);
+		note("answer dev" + std::to_string(di) + " iova " + std::to_string(page));
+		write_iotlb(di, m, r.chance(3, 4), sizeof(vhost_msg_v2), "iotlb-answer");
+	}
+	fcntl(fd, F_SETFL, fl);
+}
+
+// More single-page UPDATEs than the table holds (lwvhost refuses the
+// excess with ENOSPC; stock retires old entries), then one INVALIDATE of
+// everything.
+void Fuzzer::do_iotlb_flood(Rng &r, size_t di)
+{
+	note("iotlb flood dev" + std::to_string(di));
+	const unsigned n = 2048 + 64 + static_cast<unsigned>(r.below(256));
+	for (unsigned i = 0; i < n && devs_[di].fd >= 0; i++) {
+		vhost_iotlb_msg m{};
+		m.type = VHOST_IOTLB_UPDATE;
+		m.iova = kIova + 2 * kGuestSize + uint64_t(i) * 2 * kPage;	// disjoint
+		m.size = kPage;
+		m.uaddr = reinterpret_cast<uintptr_t>(guest_) + (i % (kGuestSize / kPage)) * kPage;
+		m.perm = VHOST_ACCESS_RO;
+		if (write_iotlb(di, m, true, sizeof(vhost_msg_v2), "iotlb-flood") == -EFAULT)
+			return;	 // no IOTLB on this device
+	}
+	vhost_iotlb_msg inv{};
+	inv.type = VHOST_IOTLB_INVALIDATE;
+	inv.iova = kIova + 2 * kGuestSize;
+	inv.size = uint64_t(n) * 2 * kPage;
+	write_iotlb(di, inv, true, sizeof(vhost_msg_v2), "iotlb-flood");
 }
 
 // vhost ioctls on fds that are not vhost devices (tap, eventfd, ...).
@@ -994,7 +1144,7 @@ void Fuzzer::step(Rng &r, bool child)
 	std::vector<unsigned> w;
 	for (auto &x : kIoctls)
 		w.push_back(x.weight);
-	switch (r.weighted({80, 3, 2, 3, 5, 5, 1, races_ ? 1u : 0u, 2, 1})) {
+	switch (r.weighted({80, 3, 2, 3, 5, 5, 1, races_ ? 1u : 0u, 2, 1, 6, 6})) {
 	case 0: {
 		size_t di = pick_dev(r);
 		if (devs_[di].fd < 0) {
@@ -1034,9 +1184,25 @@ void Fuzzer::step(Rng &r, bool child)
 			do_rw(r, di);
 		return;
 	}
-	default:
+	case 9:
 		do_foreign(r);
 		return;
+	case 10: {
+		size_t di = pick_dev(r);
+		if (devs_[di].fd >= 0)
+			do_iotlb(r, di);
+		return;
+	}
+	default: {
+		size_t di = pick_dev(r);
+		if (devs_[di].fd < 0)
+			return;
+		if (r.chance(1, 100))
+			do_iotlb_flood(r, di);
+		else
+			do_answer(r, di);
+		return;
+	}
 	}
 }
 
