@@ -24,7 +24,8 @@ def run_impl(vm, checks, impl, only, timeout, extra=""):
 def test_reliability_lwvhost(vm, checks):
     """Everything against lwvhost: fuzzing, hostile rings, faults under load,
     leaks, permissions, integrity (with and without pacing), knob flapping."""
-    res, f = run_impl(vm, checks, "lwvhost", "perms,integrity,fuzz,hostile,kill,tapdel,swap,flap,unload", 420)
+    res, f = run_impl(vm, checks, "lwvhost",
+                      "perms,integrity,fuzz,hostile,kill,tapdel,swap,flap,iotlb,unload", 420)
     assert f["fuzz_calls"] >= 4000
     assert f["hostile_rings"] >= 170
     assert f["frames_checked"] > 10000
@@ -36,7 +37,7 @@ def test_reliability_lwvhost_paced(vm, checks):
     """The teardown paths again with pacing on (poll timers armed, signals
     held): owner kills, tap deletion, backend swaps and the fuzzer's
     RESET_OWNER/close."""
-    res, f = run_impl(vm, checks, "lwvhost", "fuzz,kill,tapdel,swap", 300, "--paced")
+    res, f = run_impl(vm, checks, "lwvhost", "fuzz,kill,tapdel,swap,iotlb", 300, "--paced")
     assert f["paced"] is True
     assert f["fuzz_calls"] >= 4000
     assert f["faults_injected"] > 0
@@ -47,6 +48,6 @@ def test_reliability_stock(vm, checks):
     """The same fuzzer and hostile rings against Debian's vhost_net: the
     tools themselves must hold against the reference (owner kills and the
     rest run against stock in make check-stress)."""
-    res, f = run_impl(vm, checks, "stock", "perms,fuzz,hostile", 300)
+    res, f = run_impl(vm, checks, "stock", "perms,fuzz,hostile,iotlb", 300)
     assert f["fuzz_calls"] >= 4000
     assert f["hostile_rings"] >= 170

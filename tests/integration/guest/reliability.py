@@ -4,7 +4,7 @@
 (stock or lwvhost), each followed by a leak check.
 
   reliability.py --impl stock|lwvhost [--scale short|long] [--seed S] [--paced]
-                 [--only fuzz,hostile,kill,tapdel,swap,unload,perms,integrity,flap]
+                 [--only fuzz,hostile,kill,tapdel,swap,unload,perms,integrity,flap,iotlb]
 
 --paced (lwvhost) sets the pacing module defaults (PACING below) before each
 scenario, so devices are torn down by kills, tap deletion, backend swaps and
@@ -29,6 +29,11 @@ Scenarios:
   flap       pacing knobs rewritten at 1 kHz through /proc/lwvhost during
              a flood that keeps moving, poll timers firing (needs the
              pacing kernel side)
+  iotlb      the device IOTLB (ACCESS_PLATFORM): owners SIGKILLed with a
+             MISS pending unread or a read() blocked waiting for one, then
+             an invalidation storm (INVALIDATE, UPDATE again, misses
+             answered) under TX and RX traffic that must lose, reorder or
+             damage no frame and never break a ring
 
 After each scenario: kmalloc slab object counts and the modules' refcounts
 must be back at their baseline (tolerance: SLAB_TOL objects per cache). The
@@ -40,7 +45,9 @@ import argparse
 import errno
 import json
 import os
+import random
 import re
+import select
 import signal
 import socket
 import struct
@@ -60,10 +67,11 @@ BIN = os.path.join(ROOT, "build", "bin")
 SCALES = {
     # short: inside `make check` (a few minutes of VM time per kernel)
     "short": dict(fuzz_calls=4000, hostile_rings=170, kills=3, tapdels=1, swaps=150,
-                  unloads=3, integrity_frames=1500, flap_s=1),
+                  unloads=3, integrity_frames=1500, flap_s=1, iotlb_kills=4, iotlb_storm_s=3),
     # long: `make check-stress`, the figures in docs/reliability.md
     "long": dict(fuzz_calls=100000, hostile_rings=10000, kills=100, tapdels=20, swaps=3000,
-                 unloads=100, integrity_frames=100000, flap_s=20),
+                 unloads=100, integrity_frames=100000, flap_s=20, iotlb_kills=100,
+                 iotlb_storm_s=60),
 }
 # Slab objects a cache may grow by, from its baseline, after settling: the
 # largest of SLAB_TOL, ten whole slabs of the cache and 10 % of its baseline.
@@ -316,6 +324,13 @@ def fuzz_evidence(doc, out):
        f"of {calls('setup:NET_SET_BACKEND')})", oks("setup:NET_SET_BACKEND") > 0,
        f"(errors: {errs('setup:NET_SET_BACKEND')})")
     ok(f"fuzz: rings kicked ({doc.get('kicks', 0)} kicks)", doc.get("kicks", 0) > 0)
+    ok(f"fuzz: the device IOTLB was driven ({oks('setup:SET_BACKEND_FEATURES')} IOTLB-mode "
+       f"setups, {oks('iotlb-write')} of {calls('iotlb-write')} messages accepted, "
+       f"{oks('iotlb-read')} MISS read, {oks('iotlb-answer')} answered, "
+       f"{calls('iotlb-flood')} flood updates)",
+       oks("setup:SET_BACKEND_FEATURES") > 0 and oks("iotlb-write") > 0 and
+       oks("iotlb-read") > 0 and oks("iotlb-answer") > 0,
+       f"(errors: write {errs('iotlb-write')}, read {errs('iotlb-read')})")
     nonowner = sum(v.get("calls", 0) for k, v in per.items() if k.startswith("nonowner:"))
     refused = sum(errs(f"nonowner:{k}").get("EPERM", 0) for k in FUZZ_OWNER_ONLY)
     ok(f"fuzz: non-owner children ran ({doc.get('forks', 0)} forks, {nonowner} calls, "
@@ -417,6 +432,161 @@ def sc_kill(n):
         if dirs is not None:
             ok("kill: no /proc/lwvhost device left behind", not dirs, f"({dirs})")
     figures["kill_max_reap_s"] = max(times or [0])
+
+
+def iotlb_victim(i, blocked, ready_fd):
+    """Child process: an IOTLB-mode device whose queues miss (TX on its
+    descriptor table, RX on its ring once a frame arrives), then either
+    leaves the MISS messages unread or reads them and blocks in read()
+    waiting for more. Says "go" on ready_fd and waits to be killed."""
+    try:
+        d = NetDev(1 << F_VERSION_1, f"rik{i}", num=64, mem_size=1 << 20, iotlb="used")
+        d.attach()
+        d.post_rx(8)
+        d.tx([frame(i, 200)])
+        d.tap.send(frame(i + 1, 200))
+        if select.select([d.fd], [], [], 10)[0]:
+            if blocked:
+                os.set_blocking(d.fd, False)
+                while d.iotlb_read() is not None:
+                    pass
+                os.set_blocking(d.fd, True)
+            os.write(ready_fd, b"g")
+            if blocked:
+                os.read(d.fd, IOTLB_MSG_SIZE)
+        time.sleep(120)
+    finally:
+        os._exit(0)
+
+
+def sc_iotlb_kills(n):
+    times = []
+    for i in range(n):
+        blocked = i % 2 == 1
+        what = "a read() blocked on the device" if blocked else "a MISS pending unread"
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            iotlb_victim(i, blocked, w)
+        os.close(w)
+        ready = select.select([r], [], [], 20)[0] and os.read(r, 1) == b"g"
+        os.close(r)
+        if not ok(f"iotlb kill {i}: the owner's queues missed ({what})", ready):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            continue
+        time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+        figures["faults_injected"] += 1
+        t, end = time.time(), time.time() + 5
+        while os.waitpid(pid, os.WNOHANG) == (0, 0) and time.time() < end:
+            time.sleep(0.01)
+        times.append(time.time() - t)
+    ok(f"iotlb: {n} owners SIGKILLed with misses outstanding, each reaped within 2 s",
+       times and max(times) <= 2.0, f"(max {max(times or [0]):.3f} s)")
+    deadline = time.time() + 5
+    while lwvhost_proc_dirs() and time.time() < deadline:
+        time.sleep(0.1)
+    dirs = lwvhost_proc_dirs()
+    if dirs is not None:
+        ok("iotlb: no /proc/lwvhost device left behind", not dirs, f"({dirs})")
+
+
+def iotlb_storm(d, stop, counts, seed):
+    """INVALIDATE a random part of guest memory (a page, 16 pages, all of
+    it), map all of it again a moment later; until stop is set."""
+    rnd = random.Random(seed)
+    pages = d.mem.size // PAGE
+    while not stop.is_set():
+        off = rnd.randrange(pages) * PAGE
+        size = rnd.choice([PAGE, 16 * PAGE, d.mem.size - off])
+        if d.iotlb_invalidate(off, min(size, d.mem.size - off)) == IOTLB_MSG_SIZE:
+            counts["invalidations"] += 1
+        time.sleep(rnd.choice([0, 0.0002, 0.001, 0.005]))
+        if d.iotlb_update(0, d.mem.size) != IOTLB_MSG_SIZE:
+            counts["update_errors"] += 1
+        time.sleep(rnd.choice([0, 0.0005, 0.002]))
+
+
+def iotlb_answer(d, stop, counts):
+    """The owner's side: answer every MISS with a mapping of all memory."""
+    while not stop.is_set():
+        m = d.iotlb_read(0.05)
+        if m is not None and m[1] == IOTLB_MISS:
+            counts["misses_read"] += 1
+            d.iotlb_update(0, d.mem.size)
+
+
+def sc_iotlb_storm(seconds):
+    d = NetDev(1 << F_VERSION_1, "ris0", num=256, mem_size=4 << 20, iotlb="all")
+    os.set_blocking(d.fd, False)
+    d.attach()
+    tx, rx = d.rings[d.TX], d.rings[d.RX]
+    slots = [d.mem.alloc(2048) for _ in range(32)]
+    d.post_rx(64)
+    stop = threading.Event()
+    counts = {"invalidations": 0, "update_errors": 0, "misses_read": 0}
+    threads = [threading.Thread(target=iotlb_storm, args=(d, stop, counts, args.seed)),
+               threading.Thread(target=iotlb_answer, args=(d, stop, counts))]
+    for t in threads:
+        t.start()
+    bad, seq, sent_tx, sent_rx, got_rx = [], 0, 0, 0, 0
+    end = time.time() + seconds
+    try:
+        while time.time() < end and not bad:
+            batch = [frame(seq + k, 64 + (seq + k) * 37 % 1400) for k in range(16)]
+            seq += 16
+            for off, f in zip(slots, batch):
+                d.mem.w(off, bytes(d.hdr_len) + f)
+                tx.add([(d.mem.gpa_of(off), d.hdr_len + len(f), False)])
+            tx.do_kick()
+            got = d.tap.recv_frames(len(batch))
+            if got != batch or len(tx.wait_used(len(batch))) != len(batch):
+                bad.append(f"TX frames {seq - 16}..{seq - 1}: {len(got)} of {len(batch)} "
+                           f"arrived{'' if got == batch[:len(got)] else ', damaged or out of order'}")
+            sent_tx += len(batch)
+            for f in batch[:8]:
+                d.tap.send(f)
+            recv, deadline = [], time.time() + 5
+            while len(recv) < 8 and time.time() < deadline:
+                for e in rx.pop_used():
+                    data = d.rx_read(e)[d.hdr_len:]
+                    if is_test_frame(data):
+                        recv.append(data)
+                    d.repost_rx(e[0])
+                rx.do_kick()
+                time.sleep(0.002)
+            if recv != batch[:8]:
+                bad.append(f"RX: {len(recv)} of 8 frames, "
+                           f"{'intact' if recv == batch[:len(recv)] else 'damaged or out of order'}")
+            sent_rx += 8
+            got_rx += len(recv)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    errs = [read_eventfd(r.err) for r in (rx, tx)]
+    ok(f"iotlb storm: {sent_tx} TX and {sent_rx} RX frames through {counts['invalidations']} "
+       f"invalidations and {counts['misses_read']} misses answered, none lost, damaged or "
+       f"reordered", not bad and counts["invalidations"] > 0, f"({bad[:3]})")
+    ok("iotlb storm: no ring error (err eventfds silent)", errs == [0, 0], f"({errs})")
+    if args.impl == "lwvhost":
+        proc = [p for p in lwvhost_proc_dirs() or []
+                if read_kv(f"/proc/lwvhost/{p}/info")["owner_pid"] == os.getpid()]
+        st = read_kv(f"/proc/lwvhost/{proc[0]}/stats") if proc else {}
+        ok("iotlb storm: the counters saw it (invalidations, misses, updates)",
+           st and st["tx_iotlb_invalidations"] > 0 and
+           st["tx_iotlb_misses"] + st["rx_iotlb_misses"] > 0 and st["tx_iotlb_updates"] > 0,
+           f"({ {k: v for k, v in st.items() if 'iotlb' in k} })")
+    figures["iotlb_storm"] = dict(counts, tx_frames=sent_tx, rx_frames=got_rx)
+    d.close()
+
+
+def sc_iotlb(kills, storm_s):
+    with LeakCheck("iotlb"):
+        sc_iotlb_kills(kills)
+        sc_iotlb_storm(storm_s)
 
 
 def flood_thread(dev, stop, errors, counter):
@@ -1046,7 +1216,8 @@ def main():
     ap.add_argument("--impl", choices=["stock", "lwvhost"], required=True)
     ap.add_argument("--scale", choices=list(SCALES), default="short")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--only", default="fuzz,hostile,kill,tapdel,swap,unload,perms,integrity,flap")
+    ap.add_argument("--only", default="fuzz,hostile,kill,tapdel,swap,unload,perms,integrity,flap,"
+                                      "iotlb")
     ap.add_argument("--paced", action="store_true",
                     help="lwvhost: run each scenario with the pacing defaults set "
                          "(teardown paths with timers armed and signals held)")
@@ -1069,6 +1240,7 @@ def main():
              ("fuzz", sc_fuzz, (sc["fuzz_calls"],)), ("hostile", sc_hostile, (sc["hostile_rings"],)),
              ("kill", sc_kill, (sc["kills"],)), ("tapdel", sc_tapdel, (sc["tapdels"],)),
              ("swap", sc_swap, (sc["swaps"],)), ("flap", sc_flap, (sc["flap_s"],)),
+             ("iotlb", sc_iotlb, (sc["iotlb_kills"], sc["iotlb_storm_s"])),
              ("unload", sc_unload, (sc["unloads"],))]
     if args.paced and not pacing_available():
         ap.error("--paced needs lwvhost (its pacing parameters)")

@@ -221,12 +221,14 @@ class Ring:
         self.call = os.eventfd(0, os.EFD_NONBLOCK)
         self.err = os.eventfd(0, os.EFD_NONBLOCK)
 
-    def setup(self, fd, log_gpa=None):
+    def setup(self, fd, log_gpa=None, iova=False):
+        """SET_VRING_*; iova: the ring's addresses are IOVAs (gpa_of), as
+        with the device IOTLB, not host addresses."""
         ioctl_ok(fd, SET_VRING_NUM, state(self.index, self.num))
         flags = 1 if log_gpa is not None else 0
+        addr = self.mem.gpa_of if iova else self.mem.uaddr
         ioctl_ok(fd, SET_VRING_ADDR, struct.pack(
-            "<IIQQQQ", self.index, flags, self.mem.uaddr(self.desc),
-            self.mem.uaddr(self.used), self.mem.uaddr(self.avail),
+            "<IIQQQQ", self.index, flags, addr(self.desc), addr(self.used), addr(self.avail),
             log_gpa if log_gpa is not None else 0))
         ioctl_ok(fd, SET_VRING_BASE, state(self.index, self.avail_idx))
         ioctl_ok(fd, SET_VRING_KICK, vfile(self.index, self.kick))
@@ -402,23 +404,39 @@ class NetDev:
 
     RX, TX = 0, 1
 
+    # In IOTLB mode guest memory appears to the device at this IOVA, so the
+    # rings' and buffers' addresses (GuestMem.gpa_of) are IOVAs.
+    IOVA = 0x200000000
+
     def __init__(self, features, tap_name="dp0", num=256, mem_size=4 << 20,
-                 hdr_len=None, log_gpa=False, backend=None, before_owner=None):
+                 hdr_len=None, log_gpa=False, backend=None, before_owner=None,
+                 iotlb=None):
         """backend: an already-open backend (anything with .fd and .close(),
         its vnet header size set by the caller) used instead of a new tap.
-        before_owner(fd) runs between the open and VHOST_SET_OWNER."""
+        before_owner(fd) runs between the open and VHOST_SET_OWNER.
+        iotlb: None, or "all" / "used" for the device IOTLB (ACCESS_PLATFORM,
+        MSG_V2): all of guest memory mapped RW, or only the used rings
+        (the rest is left to misses, see iotlb_update())."""
         self.fd = os.open("/dev/vhost-net", os.O_RDWR)
         self.features = features
+        if iotlb:
+            self.features = features = features | 1 << F_ACCESS_PLATFORM
+            ioctl_ok(self.fd, SET_BACKEND_FEATURES, u64(1 << BACKEND_F_IOTLB_MSG_V2))
         if before_owner:
             before_owner(self.fd)
         ioctl_ok(self.fd, SET_OWNER)
         ioctl_ok(self.fd, SET_FEATURES, u64(features))
-        self.mem = GuestMem(mem_size)
+        self.mem = GuestMem(mem_size, gpa=self.IOVA) if iotlb else GuestMem(mem_size)
         ioctl_ok(self.fd, SET_MEM_TABLE, self.mem.table())
         self.rings = [Ring(self.mem, 0, num), Ring(self.mem, 1, num)]
         self.log_gpa = log_gpa
         for r in self.rings:
-            r.setup(self.fd, self.mem.gpa_of(r.used) if log_gpa else None)
+            r.setup(self.fd, self.mem.gpa_of(r.used) if log_gpa else None, iova=bool(iotlb))
+        if iotlb == "all":
+            self.iotlb_update(0, mem_size)
+        elif iotlb:
+            for r in self.rings:
+                self.iotlb_update(r.used, 4 + 8 * r.num + 2)
         if hdr_len is None:
             hdr_len = 12 if features & ((1 << NET_F_MRG_RXBUF) | (1 << F_VERSION_1)) else 10
         self.hdr_len = hdr_len
@@ -428,6 +446,24 @@ class NetDev:
             self.tap = Tap(tap_name,
                            hdr_len if not features & (1 << NET_F_VIRTIO_NET_HDR) else 10)
         self.bufs = {}
+
+    def iotlb_update(self, off, size, perm=ACCESS_RW):
+        """Map guest memory [off, off + size) at its IOVA: the count
+        written, or the errno as a negative."""
+        return iotlb_write(self.fd, iotlb_msg(IOTLB_UPDATE, self.mem.gpa_of(off), size,
+                                              self.mem.uaddr(off), perm))
+
+    def iotlb_invalidate(self, off, size):
+        return iotlb_write(self.fd, iotlb_msg(IOTLB_INVALIDATE, self.mem.gpa_of(off), size))
+
+    def iotlb_read(self, timeout=0.0):
+        """The next message from the device (parse_iotlb_msg()), or None."""
+        if not select.select([self.fd], [], [], timeout)[0]:
+            return None
+        try:
+            return parse_iotlb_msg(os.read(self.fd, IOTLB_MSG_SIZE))
+        except BlockingIOError:
+            return None
 
     def attach(self, fd=None):
         for r in self.rings:
