@@ -575,9 +575,11 @@ def sc_iotlb_storm(seconds):
         proc = [p for p in lwvhost_proc_dirs() or []
                 if read_kv(f"/proc/lwvhost/{p}/info")["owner_pid"] == os.getpid()]
         st = read_kv(f"/proc/lwvhost/{proc[0]}/stats") if proc else {}
-        ok("iotlb storm: the counters saw it (invalidations, misses, updates)",
-           st and st["tx_iotlb_invalidations"] > 0 and
-           st["tx_iotlb_misses"] + st["rx_iotlb_misses"] > 0 and st["tx_iotlb_updates"] > 0,
+        # Misses are counted but not required: whether a pass ever meets
+        # the short unmapped window is up to timing (a 6.12 run saw none).
+        ok("iotlb storm: the counters saw it (invalidations, updates)",
+           st and st["tx_iotlb_invalidations"] >= counts["invalidations"] and
+           st["tx_iotlb_updates"] > 0,
            f"({ {k: v for k, v in st.items() if 'iotlb' in k} })")
     figures["iotlb_storm"] = dict(counts, tx_frames=sent_tx, rx_frames=got_rx)
     d.close()
