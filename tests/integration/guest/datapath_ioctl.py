@@ -47,28 +47,6 @@ def check_unknown_ioctls(fd, when, caller=lambda fn: fn()):
             print(f"info stock: {name} {when} -> {errno.errorcode.get(got, got)}")
 
 
-def get64(fd, req):
-    buf = bytearray(8)
-    fcntl.ioctl(fd, req, buf)
-    return struct.unpack("<Q", buf)[0]
-
-
-def in_child(fn):
-    """Run fn() in a forked child (another mm); return what it returns (a byte)."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            v = fn()
-        except Exception:  # noqa: BLE001
-            v = 255
-        os.write(w, bytes([v & 0xFF]))
-        os._exit(0)
-    os.waitpid(pid, 0)
-    v = os.read(r, 1)[0]
-    os.close(r)
-    os.close(w)
-    return v
 
 
 mem = GuestMem(1 << 20)

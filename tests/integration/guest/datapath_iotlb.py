@@ -47,11 +47,6 @@ PLATFORM = 1 << F_VERSION_1 | 1 << F_ACCESS_PLATFORM
 BACKEND = 1 << BACKEND_F_IOTLB_MSG_V2 | ((1 << BACKEND_F_IOTLB_BATCH) if ours else 0)
 
 
-def get64(fd, req):
-    buf = bytearray(8)
-    fcntl.ioctl(fd, req, buf)
-    return struct.unpack("<Q", buf)[0]
-
 
 def read_errno(fd):
     """A non-blocking read(): 0 if a message came, else its errno."""
@@ -406,22 +401,6 @@ check("write() from a bad buffer: " + ("EFAULT" if ours else "EINVAL"),
 
 # ---- another process may write, as in stock: the file is the capability ----
 
-
-def in_child(fn):
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            v = fn()
-        except Exception:  # noqa: BLE001
-            v = 255
-        os.write(w, bytes([v & 0xFF]))
-        os._exit(0)
-    os.waitpid(pid, 0)
-    v = os.read(r, 1)[0]
-    os.close(r)
-    os.close(w)
-    return v
 
 
 def child_update():

@@ -425,13 +425,18 @@ def sc_kill(n):
                 ok(f"kill {i}: owner reaped promptly", False, f"({dt})")
         ok(f"kill: {n} owners SIGKILLed mid-flood, each reaped within 2 s",
            times and max(times) <= 2.0, f"(max {max(times or [0]):.3f} s)")
-        deadline = time.time() + 5
-        while lwvhost_proc_dirs() and time.time() < deadline:
-            time.sleep(0.1)
-        dirs = lwvhost_proc_dirs()
-        if dirs is not None:
-            ok("kill: no /proc/lwvhost device left behind", not dirs, f"({dirs})")
+        no_device_left("kill")
     figures["kill_max_reap_s"] = max(times or [0])
+
+
+def no_device_left(what, timeout=5.0):
+    """Every lwvhost device gone (lwvhost only: stock has no /proc/lwvhost)."""
+    deadline = time.time() + timeout
+    while lwvhost_proc_dirs() and time.time() < deadline:
+        time.sleep(0.1)
+    dirs = lwvhost_proc_dirs()
+    if dirs is not None:
+        ok(f"{what}: no /proc/lwvhost device left behind", not dirs, f"({dirs})")
 
 
 def iotlb_victim(i, blocked, ready_fd):
@@ -485,12 +490,7 @@ def sc_iotlb_kills(n):
         times.append(time.time() - t)
     ok(f"iotlb: {n} owners SIGKILLed with misses outstanding, each reaped within 2 s",
        times and max(times) <= 2.0, f"(max {max(times or [0]):.3f} s)")
-    deadline = time.time() + 5
-    while lwvhost_proc_dirs() and time.time() < deadline:
-        time.sleep(0.1)
-    dirs = lwvhost_proc_dirs()
-    if dirs is not None:
-        ok("iotlb: no /proc/lwvhost device left behind", not dirs, f"({dirs})")
+    no_device_left("iotlb")
 
 
 def iotlb_storm(d, stop, counts, seed):

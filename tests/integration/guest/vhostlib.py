@@ -542,6 +542,31 @@ class NetDev:
         self.tap.close()
 
 
+def get64(fd, req):
+    """A u64 an ioctl returns (GET_FEATURES, GET_BACKEND_FEATURES, ...)."""
+    buf = bytearray(8)
+    fcntl.ioctl(fd, req, buf)
+    return struct.unpack("<Q", buf)[0]
+
+
+def in_child(fn):
+    """Run fn() in a forked child (another mm); return what it returns (a byte)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            v = fn()
+        except Exception:  # noqa: BLE001
+            v = 255
+        os.write(w, bytes([v & 0xFF]))
+        os._exit(0)
+    os.waitpid(pid, 0)
+    v = os.read(r, 1)[0]
+    os.close(r)
+    os.close(w)
+    return v
+
+
 def read_kv(path):
     """A /proc/lwvhost/<id>/{stats,info} file as a dict (numbers as int)."""
     out = {}
