@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+// The adaptive pacing law (vhost/pace_law.h) against arrival patterns: a
+// queue simulated as the kernel runs it (a pass per kick in event mode, a
+// pass per timer expiry in poll mode, each pass moving what has arrived).
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+extern "C" {
+#include "pace_law.h"
+}
+
+namespace {
+
+constexpr u64 kUs = 1000;
+
+struct SimResult {
+	u64 passes = 0, empty_polls = 0, polls = 0, kicked_passes = 0, switches = 0;
+	u64 max_delay_ns = 0;
+	u64 delivered = 0;
+};
+
+// arrivals: sorted times (ns). Event mode: a kick at an arrival starts a
+// pass at once. Poll mode: kicks are off, a pass runs when the interval
+// the law chose expires.
+SimResult simulate(const std::vector<u64> &arrivals, u32 budget_us)
+{
+	pace_law law;
+	pace_law_reset(&law);
+	SimResult r;
+	size_t next = 0;
+	u64 interval = 0, now = 0;
+	while (next < arrivals.size()) {
+		bool timer = interval != 0;
+		now = timer ? now + interval : std::max(now, arrivals[next]);
+		u32 moved = 0;
+		while (next < arrivals.size() && arrivals[next] <= now) {
+			r.max_delay_ns = std::max(r.max_delay_ns, now - arrivals[next]);
+			moved++;
+			next++;
+		}
+		r.passes++;
+		r.delivered += moved;
+		if (timer) {
+			r.polls++;
+			r.empty_polls += moved == 0;
+		} else {
+			r.kicked_passes++;
+		}
+		u64 was = interval;
+		interval = pace_law_next(&law, now, moved, budget_us);
+		r.switches += (was == 0) != (interval == 0);
+	}
+	return r;
+}
+
+std::vector<u64> constant_rate(u64 gap_ns, u64 count, u64 start = 0)
+{
+	std::vector<u64> a;
+	for (u64 i = 0; i < count; i++)
+		a.push_back(start + i * gap_ns);
+	return a;
+}
+
+TEST(PaceLaw, SparseKicksStayInEventMode)
+{
+	// One packet every 10 ms, budget 200 us: a poll would collect 0.02.
+	SimResult r = simulate(constant_rate(10000 * kUs, 200), 200);
+	EXPECT_EQ(r.polls, 0u);
+	EXPECT_EQ(r.kicked_passes, 200u);
+	EXPECT_EQ(r.max_delay_ns, 0u);
+}
+
+TEST(PaceLaw, CloseKicksStartPollingAtOnce)
+{
+	pace_law law;
+	pace_law_reset(&law);
+	// Kicks 20 us apart, one packet each, budget 200 us: ten per budget.
+	u64 t = 1000 * kUs;
+	EXPECT_EQ(pace_law_next(&law, t, 1, 200), 0u);	// no gap known yet
+	u64 iv = 0;
+	for (int i = 0; i < 4 && !iv; i++) {
+		t += 20 * kUs;
+		iv = pace_law_next(&law, t, 1, 200);
+	}
+	ASSERT_NE(iv, 0u) << "kicks 20 us apart under a 200 us budget must start polling";
+	EXPECT_LE(iv, 200 * kUs);
+}
+
+TEST(PaceLaw, ConstantRateSettlesOnABatchNeverPastTheBudget)
+{
+	// 50 kpps (20 us apart), budget 500 us: the law aims at 8 packets a
+	// poll, 160 us.
+	SimResult r = simulate(constant_rate(20 * kUs, 20000), 500);
+	EXPECT_GT(r.polls, r.kicked_passes * 10) << "polling should carry the load";
+	EXPECT_LE(r.max_delay_ns, 500 * kUs);
+	double per_poll = double(r.delivered) / double(r.passes);
+	EXPECT_GE(per_poll, 5.0);
+	EXPECT_LE(per_poll, 12.0);
+	EXPECT_EQ(r.empty_polls, 0u) << "a steady stream never polls empty";
+}
+
+TEST(PaceLaw, TheBudgetBoundsEveryDelay)
+{
+	for (u32 budget : {20u, 50u, 200u, 1000u, 5000u}) {
+		SimResult r = simulate(constant_rate(3 * kUs, 5000), budget);
+		EXPECT_LE(r.max_delay_ns, u64(budget) * kUs) << "budget " << budget;
+	}
+}
+
+TEST(PaceLaw, FastTrafficPollsNoSoonerThanTheMinimum)
+{
+	pace_law law;
+	pace_law_reset(&law);
+	u64 t = 0, iv = 0;
+	for (int i = 0; i < 50; i++) {
+		t += iv ? iv : 1 * kUs;
+		iv = pace_law_next(&law, t, 200, 1000);	// 200 packets a pass
+	}
+	EXPECT_EQ(iv, PACE_LAW_MIN_INTERVAL_NS);
+}
+
+TEST(PaceLaw, ABudgetBelowTheMinimumIntervalIsStillKept)
+{
+	SimResult r = simulate(constant_rate(1 * kUs, 5000), 5);
+	EXPECT_LE(r.max_delay_ns, 5 * kUs);
+}
+
+TEST(PaceLaw, TheEndOfABurstCostsOneEmptyPoll)
+{
+	pace_law law;
+	pace_law_reset(&law);
+	u64 t = 0, iv = 0;
+	for (int i = 0; i < 100; i++) {
+		t += iv ? iv : 10 * kUs;
+		iv = pace_law_next(&law, t, iv ? 8 : 1, 300);
+	}
+	ASSERT_NE(iv, 0u);
+	int empty = 0;
+	while (iv) {
+		t += iv;
+		iv = pace_law_next(&law, t, 0, 300);
+		empty++;
+	}
+	EXPECT_EQ(empty, 1);
+}
+
+TEST(PaceLaw, BurstyTrafficPollsRarelyEmpty)
+{
+	// TCP-like: windows of 40 segments 12 us apart, then 3 ms of quiet
+	// (the sender waits for ACKs), 200 times.
+	std::vector<u64> a;
+	u64 t = 0;
+	for (int burst = 0; burst < 200; burst++) {
+		for (int i = 0; i < 40; i++)
+			a.push_back(t + i * 12 * kUs);
+		t += 40 * 12 * kUs + 3000 * kUs;
+	}
+	SimResult r = simulate(a, 200);
+	ASSERT_GT(r.polls, 0u);
+	EXPECT_LT(double(r.empty_polls), 0.20 * double(r.passes))
+		<< r.empty_polls << " empty of " << r.passes << " passes";
+	EXPECT_LE(r.max_delay_ns, 200 * kUs);
+	// Kicks: far fewer than packets (stock takes up to one per packet).
+	EXPECT_LT(r.kicked_passes, a.size() / 4);
+}
+
+TEST(PaceLaw, RequestResponseAtLowRateStaysInEventMode)
+{
+	// One request every 1 ms and a budget of 200 us: polling would only
+	// add delay, so every packet is handled on its kick.
+	SimResult r = simulate(constant_rate(1000 * kUs, 1000), 200);
+	EXPECT_EQ(r.polls, 0u);
+	EXPECT_EQ(r.max_delay_ns, 0u);
+}
+
+TEST(PaceLaw, ResetForgetsTheRate)
+{
+	pace_law law;
+	pace_law_reset(&law);
+	u64 t = 0;
+	for (int i = 0; i < 20; i++)
+		pace_law_next(&law, t += 10 * kUs, 4, 500);
+	EXPECT_GT(law.rate, 0u);
+	pace_law_reset(&law);
+	EXPECT_EQ(law.rate, 0u);
+	EXPECT_EQ(law.interval_ns, 0u);
+	EXPECT_EQ(pace_law_next(&law, t + 10 * kUs, 1, 500), 0u);
+}
+
+}  // namespace
