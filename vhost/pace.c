@@ -9,6 +9,15 @@
  * re-check of the avail index, exactly as in stock. Nothing sleeps in the
  * worker; the timer only queues work.
  *
+ * Adaptive mode (latency_budget_us > 0, which then overrides the two
+ * knobs above): the law of pace_law.h picks, after every pass, event mode
+ * or the next interval, from the arrival rate it measures; it never waits
+ * longer than the budget.
+ *
+ * Timers get slack (the last eighth of the interval, at most
+ * VHOST_PACE_SLACK_MAX_NS) so that the expirations of many queues merge;
+ * a poll still never comes later than the interval (or the budget).
+ *
  * Coalescing (coalesce_usecs / coalesce_frames > 0): the call eventfd is
  * held until coalesce_frames completions are pending or coalesce_usecs have
  * passed since the first held one. A held signal is released through the
@@ -25,6 +34,17 @@
 #include <uapi/linux/lwvhost.h>
 
 #include "vhost.h"
+
+#define VHOST_PACE_SLACK_MAX_NS (50 * NSEC_PER_USEC)
+
+/* Expire within the last eighth of ns (at most 50 us), never after it. */
+static void vhost_pace_arm(struct hrtimer *timer, u64 ns)
+{
+	u64 slack = min_t(u64, ns / 8, VHOST_PACE_SLACK_MAX_NS);
+
+	hrtimer_start_range_ns(timer, ns_to_ktime(ns - slack), slack,
+			       HRTIMER_MODE_REL);
+}
 
 static enum hrtimer_restart vhost_pace_poll_timer_fn(struct hrtimer *timer)
 {
@@ -89,6 +109,8 @@ void vhost_pace_restart(struct vhost_virtqueue *vq)
 {
 	WRITE_ONCE(vq->pace.polling, false);
 	vq->pace.idle = 0;
+	pace_law_reset(&vq->pace.law);
+	vq->pace.law_packets = vq->stats.packets;
 	if (!vq->pace.signal_held)
 		vq->pace.signal_base = vq->last_used_idx;
 }
@@ -116,6 +138,7 @@ void vhost_pace_stop(struct vhost_virtqueue *vq)
 	vhost_pace_cancel(vq);
 	WRITE_ONCE(vq->pace.polling, false);
 	vq->pace.idle = 0;
+	pace_law_reset(&vq->pace.law);
 	if (held)
 		vhost_work_queue(vq->dev, &vq->pace.signal_work);
 }
@@ -219,11 +242,32 @@ static void vhost_pace_set_mode(struct vhost_virtqueue *vq, bool polling)
  * caller proceeds as stock does. found: the pass moved something. Caller
  * must hold vq->mutex.
  */
+/* Adaptive mode: the law decides from the packets moved since it last looked. */
+static bool vhost_pace_keep_polling_adaptive(struct vhost_virtqueue *vq,
+					     u32 budget_us)
+{
+	struct vhost_pace *p = &vq->pace;
+	u64 moved = vq->stats.packets - p->law_packets;
+	u64 ns;
+
+	p->law_packets = vq->stats.packets;
+	ns = pace_law_next(&p->law, local_clock(),
+			   (u32)min_t(u64, moved, U32_MAX), budget_us);
+	vhost_pace_set_mode(vq, ns != 0);
+	if (!ns)
+		return false;
+	vhost_pace_arm(&p->poll_timer, ns);
+	return true;
+}
+
 bool vhost_pace_keep_polling(struct vhost_virtqueue *vq, bool found)
 {
 	struct vhost_pace *p = &vq->pace;
 	u32 interval = READ_ONCE(p->params.poll_interval_us);
+	u32 budget = READ_ONCE(p->params.latency_budget_us);
 
+	if (budget)
+		return vhost_pace_keep_polling_adaptive(vq, budget);
 	if (!interval) {
 		vhost_pace_set_mode(vq, false);
 		return false;
@@ -236,8 +280,7 @@ bool vhost_pace_keep_polling(struct vhost_virtqueue *vq, bool found)
 		vhost_pace_set_mode(vq, false);
 		return false;
 	}
-	hrtimer_start(&p->poll_timer, ns_to_ktime((u64)interval * NSEC_PER_USEC),
-		      HRTIMER_MODE_REL);
+	vhost_pace_arm(&p->poll_timer, (u64)interval * NSEC_PER_USEC);
 	return true;
 }
 EXPORT_SYMBOL_GPL(vhost_pace_keep_polling);

@@ -28,6 +28,8 @@
 #include <linux/vhost.h>
 #include <uapi/linux/lwvhost.h>
 
+#include "pace_law.h"
+
 struct vhost_dev;
 struct vhost_virtqueue;
 struct vhost_work;
@@ -203,7 +205,10 @@ struct vhost_iotlb {
 	X(coalesce_usecs, 0, LWVHOST_COALESCE_USECS_MAX,		\
 	  LWVHOST_A_VQ_COALESCE_USECS, "interrupt hold time in us, 0 = off") \
 	X(coalesce_frames, 0, LWVHOST_COALESCE_FRAMES_MAX,		\
-	  LWVHOST_A_VQ_COALESCE_FRAMES, "completions per interrupt, 0 = off")
+	  LWVHOST_A_VQ_COALESCE_FRAMES, "completions per interrupt, 0 = off") \
+	X(latency_budget_us, 0, LWVHOST_LATENCY_BUDGET_MAX_US,		\
+	  LWVHOST_A_VQ_LATENCY_BUDGET_US,				\
+	  "adaptive polling: most a poll may delay a packet in us, 0 = off")
 
 #define VHOST_PACE_KNOB_FIELD(name, ...) u32 name;
 
@@ -227,6 +232,10 @@ struct vhost_pace {
 	bool polling;
 	/* Consecutive empty passes in poll mode. */
 	u32 idle;
+	/* Adaptive mode (latency_budget_us > 0): the law's state. */
+	struct pace_law law;
+	/* stats.packets when the law last looked. */
+	u64 law_packets;
 	/* A signal is held back; signal_timer releases it. */
 	bool signal_held;
 	/* used idx when the guest was last judged for a signal. */

@@ -24,9 +24,12 @@
  *     LWVHOST_A_VQ_COALESCE_FRAMES  u32  0 = no frame-based holding
  *     LWVHOST_A_VQ_MODE             u32  enum lwvhost_mode (read only)
  *     LWVHOST_A_VQ_STATS            nest of LWVHOST_A_STAT_* u64 (read only)
+ *     LWVHOST_A_VQ_LATENCY_BUDGET_US u32 adaptive polling, 0 = off; when set
+ *                                        it replaces POLL_INTERVAL_US and
+ *                                        IDLE_POLLS
  *
  * DEV_SET takes LWVHOST_A_DEV_ID and one or more LWVHOST_A_DEV_VQ nests
- * with LWVHOST_A_VQ_DIR and any of the four writable knobs. Every value is
+ * with LWVHOST_A_VQ_DIR and any of the five writable knobs. Every value is
  * validated before any is applied: the request succeeds or changes
  * nothing. Writes need CAP_NET_ADMIN.
  */
@@ -46,6 +49,7 @@
 /* coalesce_frames without coalesce_usecs holds a signal at most this long. */
 #define LWVHOST_COALESCE_HOLD_MAX_US	1000
 #define LWVHOST_IDLE_POLLS_DEFAULT	8
+#define LWVHOST_LATENCY_BUDGET_MAX_US	10000
 
 enum lwvhost_dir {
 	LWVHOST_DIR_RX,
@@ -92,6 +96,7 @@ enum {
 	LWVHOST_A_VQ_COALESCE_FRAMES,
 	LWVHOST_A_VQ_MODE,
 	LWVHOST_A_VQ_STATS,
+	LWVHOST_A_VQ_LATENCY_BUDGET_US,
 
 	__LWVHOST_A_VQ_MAX,
 	LWVHOST_A_VQ_MAX = __LWVHOST_A_VQ_MAX - 1
