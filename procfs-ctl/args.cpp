@@ -21,7 +21,8 @@ const std::vector<SettingName> &setting_names()
 			t.push_back({std::string("rx_") + k.name, true, false, k.knob, false});
 			t.push_back({std::string("tx_") + k.name, false, true, k.knob, false});
 		}
-		// Spellings of earlier releases, in the style of ethtool -C.
+		// Short spellings in the style of ethtool -C: those of earlier
+		// releases, and the same style for knobs added since.
 		const SettingName aliases[] = {
 			{"rx-poll-us", true, false, Knob::PollIntervalUs, true},
 			{"tx-poll-us", false, true, Knob::PollIntervalUs, true},
@@ -32,6 +33,9 @@ const std::vector<SettingName> &setting_names()
 			{"idle-polls", true, true, Knob::IdlePolls, true},
 			{"rx-idle-polls", true, false, Knob::IdlePolls, true},
 			{"tx-idle-polls", false, true, Knob::IdlePolls, true},
+			{"budget-us", true, true, Knob::LatencyBudgetUs, true},
+			{"rx-budget-us", true, false, Knob::LatencyBudgetUs, true},
+			{"tx-budget-us", false, true, Knob::LatencyBudgetUs, true},
 		};
 		t.insert(t.end(), std::begin(aliases), std::end(aliases));
 		return t;

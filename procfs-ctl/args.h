@@ -2,10 +2,11 @@
 // lwvhostctl: the setting names and the pure parsing of command arguments.
 // A setting is named after its knob, as everywhere else: `<dir>_<knob>`
 // (procfs file and module parameter names) or `<knob>` for both
-// directions; the knob alone keys `show`, `dump` and the JSON. The short
-// spellings of earlier releases (`tx-poll-us`, `rx-usecs`, ...) are still
-// accepted as aliases. One table feeds parsing, help text, the man page's
-// list and bash completion (`lwvhostctl --list-settings`).
+// directions; the knob alone keys `show`, `dump` and the JSON. Short
+// spellings in the style of ethtool -C (`tx-poll-us`, `rx-usecs`,
+// `budget-us`, ...) are accepted as aliases. One table feeds parsing,
+// help text, the man page's list and bash completion (`lwvhostctl
+// --list-settings`).
 #pragma once
 
 #include "client/device.h"
@@ -25,7 +26,7 @@ struct SettingName {
 	std::string name;  // "tx_poll_interval_us"
 	bool rx, tx;       // directions it sets
 	Knob knob;
-	bool alias;        // an older spelling: accepted, not listed
+	bool alias;        // a short spelling: accepted, not listed
 };
 // The canonical names first (per knob: both, rx, tx), then the aliases.
 const std::vector<SettingName> &setting_names();

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <utility>
 
 namespace lwvhost::ctl {
 
@@ -61,6 +62,26 @@ std::string fixed(double v, int decimals)
 	char buf[64];
 	std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
 	return buf;
+}
+
+// The last knob of the first release: dump put the knobs up to it before
+// the counters, and the knobs added since come after them.
+constexpr client::Knob kLastFirstDumpKnob = client::Knob::CoalesceFrames;
+
+// A queue's columns of dump (those after id .. mode), name and value, in
+// their order: columns are only ever appended (lwvhostctl.8).
+std::vector<std::pair<std::string, uint64_t>> dump_vq_cells(const client::Vq &q)
+{
+	std::vector<std::pair<std::string, uint64_t>> out;
+	for (const auto &k : knobs())
+		if (k.knob <= kLastFirstDumpKnob)
+			out.emplace_back(k.name, q.params.*k.field);
+	for (const auto &s : stat_fields())
+		out.emplace_back(s.name, q.stats.*s.field);
+	for (const auto &k : knobs())
+		if (k.knob > kLastFirstDumpKnob)
+			out.emplace_back(k.name, q.params.*k.field);
+	return out;
 }
 
 }  // namespace
@@ -190,10 +211,8 @@ const std::vector<std::string> &dump_columns()
 	static const std::vector<std::string> cols = [] {
 		std::vector<std::string> c = {"id", "owner_pid", "worker_tid", "features",
 					      "dir", "ifname", "mode"};
-		for (const auto &k : knobs())
-			c.push_back(k.name);
-		for (const auto &s : stat_fields())
-			c.push_back(s.name);
+		for (const auto &cell : dump_vq_cells(client::Vq{}))
+			c.push_back(cell.first);
 		return c;
 	}();
 	return cols;
@@ -220,10 +239,8 @@ std::string render_dump(const std::vector<Device> &devs, bool header)
 						      std::to_string(d.worker_tid), hex(d.features),
 						      dir_name(dir), ifname_or_dash(q.ifname),
 						      mode_name(q.mode)};
-			for (const auto &k : knobs())
-				c.push_back(std::to_string(q.params.*k.field));
-			for (const auto &s : stat_fields())
-				c.push_back(std::to_string(q.stats.*s.field));
+			for (const auto &cell : dump_vq_cells(q))
+				c.push_back(std::to_string(cell.second));
 			row(c);
 		}
 	return out;

@@ -27,7 +27,8 @@ struct Msg {
 	nl_msg *m;
 };
 
-void put_vq(nl_msg *m, Dir dir, const char *ifname, Params p, Mode mode, uint64_t base)
+void put_vq(nl_msg *m, Dir dir, const char *ifname, Params p, Mode mode, uint64_t base,
+	    bool with_budget = true)
 {
 	nlattr *vq = nla_nest_start(m, LWVHOST_A_DEV_VQ | NLA_F_NESTED);
 	nla_put_u32(m, LWVHOST_A_VQ_DIR, uint32_t(dir));
@@ -41,6 +42,9 @@ void put_vq(nl_msg *m, Dir dir, const char *ifname, Params p, Mode mode, uint64_
 	for (int a = LWVHOST_A_STAT_PACKETS; a <= LWVHOST_A_STAT_MAX; a++)
 		nla_put_u64(m, a, base + uint64_t(a));
 	nla_nest_end(m, st);
+	// The knob numbered after the stats; a kernel without it sends none.
+	if (with_budget)
+		nla_put_u32(m, LWVHOST_A_VQ_LATENCY_BUDGET_US, p.latency_budget_us);
 	nla_nest_end(m, vq);
 }
 
@@ -54,7 +58,7 @@ TEST(GenlMsg, DecodesADeviceMessage)
 	nla_put_u32(msg.m, LWVHOST_A_DEV_WORKER_TID, 1240);
 	nla_put_u64(msg.m, LWVHOST_A_DEV_FEATURES, 0x130008000ull);
 	put_vq(msg.m, Dir::Tx, "tap7", {50, 16, 0, 32}, Mode::Poll, 1000);
-	put_vq(msg.m, Dir::Rx, "", {0, 8, 20, 0}, Mode::Event, 2000);
+	put_vq(msg.m, Dir::Rx, "", {0, 8, 20, 0, 750}, Mode::Event, 2000);
 	nla_put_u32(msg.m, 200, 1);  // from a newer kernel: ignored
 
 	std::string err;
@@ -72,10 +76,23 @@ TEST(GenlMsg, DecodesADeviceMessage)
 	EXPECT_EQ(tx.stats.packets, 1000u + LWVHOST_A_STAT_PACKETS);
 	EXPECT_EQ(tx.stats.errors, 1000u + LWVHOST_A_STAT_ERRORS);
 	EXPECT_EQ(rx.ifname, "");
-	EXPECT_EQ(rx.params, (Params{0, 8, 20, 0}));
+	EXPECT_EQ(rx.params, (Params{0, 8, 20, 0, 750}));
 	EXPECT_EQ(rx.stats.busy_ns, 2000u + LWVHOST_A_STAT_BUSY_NS);
 	EXPECT_EQ(rx.stats.signals_coalesced, 2000u + LWVHOST_A_STAT_SIGNALS_COALESCED);
 	EXPECT_EQ(parse_dev_id(msg.hdr()), 42u);
+}
+
+TEST(GenlMsg, AKernelWithoutTheLatencyBudgetReadsAsOff)
+{
+	Msg msg(LWVHOST_CMD_DEV_GET);
+	nla_put_u32(msg.m, LWVHOST_A_DEV_ID, 3);
+	put_vq(msg.m, Dir::Rx, "tap0", {25, 8, 0, 0}, Mode::Event, 0, false);
+	put_vq(msg.m, Dir::Tx, "tap0", {25, 8, 0, 0, 400}, Mode::Event, 0, false);
+	std::string err;
+	auto d = parse_device_msg(msg.hdr(), &err);
+	ASSERT_TRUE(d) << err;
+	EXPECT_EQ(d->at(Dir::Rx).params, (Params{25, 8, 0, 0, 0}));
+	EXPECT_EQ(d->at(Dir::Tx).params, (Params{25, 8, 0, 0, 0}));
 }
 
 TEST(GenlMsg, RejectsMalformedDevices)
@@ -106,6 +123,16 @@ TEST(GenlMsg, RejectsMalformedDevices)
 	{
 		Msg msg(LWVHOST_CMD_DEV_GET);
 		nla_put_u32(msg.m, LWVHOST_A_DEV_ID, 1);
+		nlattr *vq = nla_nest_start(msg.m, LWVHOST_A_DEV_VQ);
+		nla_put_u32(msg.m, LWVHOST_A_VQ_DIR, LWVHOST_DIR_TX);
+		nla_put_u64(msg.m, LWVHOST_A_VQ_LATENCY_BUDGET_US, 500);
+		nla_nest_end(msg.m, vq);
+		EXPECT_FALSE(parse_device_msg(msg.hdr(), &err));
+		EXPECT_EQ(err, "latency_budget_us is not a u32");
+	}
+	{
+		Msg msg(LWVHOST_CMD_DEV_GET);
+		nla_put_u32(msg.m, LWVHOST_A_DEV_ID, 1);
 		put_vq(msg.m, Dir::Rx, "a", {}, Mode::Event, 0);
 		put_vq(msg.m, Dir::Rx, "a", {}, Mode::Event, 0);
 		EXPECT_FALSE(parse_device_msg(msg.hdr(), &err));
@@ -129,6 +156,7 @@ TEST(GenlMsg, DevSetCarriesBothDirectionsInOneMessage)
 	u.set(Dir::Tx, Knob::CoalesceFrames, 0);
 	u.set(Dir::Rx, Knob::CoalesceUsecs, 20);
 	u.set(Dir::Rx, Knob::IdlePolls, 4);
+	u.set(Dir::Rx, Knob::LatencyBudgetUs, 10000);
 	Msg msg(LWVHOST_CMD_DEV_SET);
 	ASSERT_EQ(put_dev_set_attrs(msg.m, 7, u), 0);
 
@@ -157,6 +185,10 @@ TEST(GenlMsg, DevSetCarriesBothDirectionsInOneMessage)
 		for (const auto &k : knobs())
 			if (tb[k.nl_attr])
 				seen.set(dir, k.knob, nla_get_u32(tb[k.nl_attr]));
+		EXPECT_EQ(bool(tb[LWVHOST_A_VQ_LATENCY_BUDGET_US]), dir == Dir::Rx);
+		if (dir == Dir::Rx && tb[LWVHOST_A_VQ_LATENCY_BUDGET_US]) {
+			EXPECT_EQ(nla_get_u32(tb[LWVHOST_A_VQ_LATENCY_BUDGET_US]), 10000u);
+		}
 	}
 	EXPECT_EQ(id, 7u);
 	EXPECT_EQ(nests, 2);

@@ -17,12 +17,30 @@ TEST(Knobs, TableMatchesTheUapiRanges)
 	EXPECT_EQ(knob_info(Knob::IdlePolls).min, 1u);
 	EXPECT_EQ(knob_info(Knob::IdlePolls).max, 100000u);
 	EXPECT_EQ(knob_info(Knob::CoalesceFrames).max, 4096u);
+	EXPECT_EQ(knob_info(Knob::LatencyBudgetUs).min, 0u);
+	EXPECT_EQ(knob_info(Knob::LatencyBudgetUs).max, 10000u);
+	EXPECT_EQ(knob_info(Knob::LatencyBudgetUs).nl_attr, LWVHOST_A_VQ_LATENCY_BUDGET_US);
 	EXPECT_EQ(knob_from_name("coalesce_usecs"), Knob::CoalesceUsecs);
 	EXPECT_FALSE(knob_from_name("coalesce-usecs"));
 	std::set<int> attrs;
 	for (const auto &k : knobs())
 		attrs.insert(k.nl_attr);
 	EXPECT_EQ(attrs.size(), kKnobCount);
+	// Every knob attribute of the UAPI is in the table: all of
+	// LWVHOST_A_VQ_* but the direction, interface, mode and stats.
+	EXPECT_EQ(kKnobCount, size_t(LWVHOST_A_VQ_MAX) - 4);
+}
+
+TEST(Knobs, NamesRoundTrip)
+{
+	for (const auto &k : knobs()) {
+		EXPECT_EQ(knob_from_name(k.name), k.knob) << k.name;
+		EXPECT_STREQ(knob_info(k.knob).name, k.name);
+	}
+	EXPECT_EQ(knob_from_name("latency_budget_us"), Knob::LatencyBudgetUs);
+	EXPECT_STREQ(knob_info(Knob::LatencyBudgetUs).name, "latency_budget_us");
+	EXPECT_FALSE(knob_from_name("budget-us"));
+	EXPECT_FALSE(knob_from_name("rx_latency_budget_us"));
 }
 
 TEST(Knobs, RangeCheck)
@@ -34,6 +52,10 @@ TEST(Knobs, RangeCheck)
 	EXPECT_EQ(check_range(Knob::IdlePolls, 0), "idle_polls must be 1..100000, not 0");
 	EXPECT_EQ(check_range(Knob::CoalesceFrames, 4097),
 		  "coalesce_frames must be 0..4096, not 4097");
+	EXPECT_EQ(check_range(Knob::LatencyBudgetUs, 0), "");
+	EXPECT_EQ(check_range(Knob::LatencyBudgetUs, 10000), "");
+	EXPECT_EQ(check_range(Knob::LatencyBudgetUs, 10001),
+		  "latency_budget_us must be 0..10000, not 10001");
 }
 
 TEST(StatFields, EveryCounterOnceWithItsAttribute)
@@ -69,6 +91,13 @@ TEST(ParamUpdate, TouchesAndApplies)
 	EXPECT_EQ(p, (Params{10, 8, 0, 32}));
 	u.apply(Dir::Rx, p);
 	EXPECT_EQ(p, (Params{10, 8, 0, 32}));
+	u.set(Dir::Rx, Knob::LatencyBudgetUs, 500);
+	EXPECT_TRUE(u.touches(Dir::Rx));
+	u.apply(Dir::Rx, p);
+	EXPECT_EQ(p, (Params{10, 8, 0, 32, 500}));
+	Params q;
+	u.apply(Dir::Tx, q);
+	EXPECT_EQ(q.latency_budget_us, 0u);
 }
 
 TEST(Names, DirAndMode)

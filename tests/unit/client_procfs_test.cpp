@@ -193,11 +193,14 @@ TEST_F(ProcTree, ListReadsEveryDeviceSortedById)
 	const Device &d = (*devs)[0];
 	EXPECT_EQ(d.at(Dir::Tx).params,
 		  (Params{.poll_interval_us = 50, .idle_polls = 16,
-			  .coalesce_usecs = 0, .coalesce_frames = 0}));
+			  .coalesce_usecs = 0, .coalesce_frames = 0,
+			  .latency_budget_us = 0}));
 	EXPECT_EQ(d.at(Dir::Rx).params,
 		  (Params{.poll_interval_us = 0, .idle_polls = 8,
-			  .coalesce_usecs = 20, .coalesce_frames = 32}));
+			  .coalesce_usecs = 20, .coalesce_frames = 32,
+			  .latency_budget_us = 500}));
 	EXPECT_EQ(d.at(Dir::Rx).stats.kicks, 3000u);
+	EXPECT_EQ((*devs)[1].at(Dir::Rx).params, Params{});
 }
 
 TEST_F(ProcTree, ListSkipsNonNumericEntries)
@@ -245,17 +248,22 @@ TEST_F(ProcTree, SetWritesOneFilePerKnob)
 	u.set(Dir::Tx, Knob::PollIntervalUs, 100);
 	u.set(Dir::Rx, Knob::CoalesceFrames, 64);
 	u.set(Dir::Rx, Knob::IdlePolls, 3);
+	u.set(Dir::Tx, Knob::LatencyBudgetUs, 10000);
+	u.set(Dir::Rx, Knob::LatencyBudgetUs, 250);
 	Error err;
 	ASSERT_TRUE(b.set(7, u, &err)) << err.message;
 	EXPECT_EQ(slurp(root_ + "/7/tx_poll_interval_us"), "100\n");
 	EXPECT_EQ(slurp(root_ + "/7/rx_coalesce_frames"), "64\n");
 	EXPECT_EQ(slurp(root_ + "/7/rx_idle_polls"), "3\n");
 	EXPECT_EQ(slurp(root_ + "/7/tx_idle_polls"), "16\n");
+	EXPECT_EQ(slurp(root_ + "/7/tx_latency_budget_us"), "10000\n");
+	EXPECT_EQ(slurp(root_ + "/7/rx_latency_budget_us"), "250\n");
 	auto d = b.get(7, &err);
 	ASSERT_TRUE(d);
-	Params want = Params{0, 8, 20, 32};
+	Params want = Params{0, 8, 20, 32, 500};
 	u.apply(Dir::Rx, want);
 	EXPECT_EQ(d->at(Dir::Rx).params, want);
+	EXPECT_EQ(d->at(Dir::Tx).params.latency_budget_us, 10000u);
 }
 
 TEST_F(ProcTree, SetIsNotAtomicAndSaysWhatWasWritten)
@@ -319,6 +327,7 @@ TEST(Json, DeviceShape)
 	ASSERT_TRUE(parse_info(slurp(kDir + "/proc/7/info"), d, &err));
 	ASSERT_TRUE(parse_stats(slurp(kDir + "/proc/7/stats"), d, &err));
 	d.at(Dir::Tx).params.poll_interval_us = 50;
+	d.at(Dir::Rx).params.latency_budget_us = 300;
 	auto j = to_json(d);
 	EXPECT_EQ(j["id"], 7);
 	EXPECT_EQ(j["features"], "0x130008000");
@@ -326,6 +335,8 @@ TEST(Json, DeviceShape)
 	EXPECT_EQ(j["tx"]["ifname"], "tap0");
 	EXPECT_EQ(j["tx"]["params"]["poll_interval_us"], 50);
 	EXPECT_EQ(j["rx"]["params"]["idle_polls"], LWVHOST_IDLE_POLLS_DEFAULT);
+	EXPECT_EQ(j["rx"]["params"]["latency_budget_us"], 300);
+	EXPECT_EQ(j["tx"]["params"]["latency_budget_us"], 0);
 	EXPECT_EQ(j["rx"]["stats"]["signals_coalesced"], 5000);
 	EXPECT_EQ(j["rx"]["stats"].size(), stat_fields().size());
 	EXPECT_EQ(j["rx"]["params"].size(), knobs().size());

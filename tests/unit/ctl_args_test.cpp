@@ -64,6 +64,41 @@ TEST(ParseSettings, OldSpellingsAreAliasesOfTheSameSetting)
 	EXPECT_EQ(err, "tx-poll-us and tx_poll_interval_us both set tx poll_interval_us");
 }
 
+TEST(ParseSettings, LatencyBudgetNamesAndAliases)
+{
+	std::string err;
+	auto both = parse({"latency_budget_us", "500"}, &err);
+	ASSERT_TRUE(both) << err;
+	EXPECT_EQ(both->get(Dir::Rx, Knob::LatencyBudgetUs), 500u);
+	EXPECT_EQ(both->get(Dir::Tx, Knob::LatencyBudgetUs), 500u);
+	auto alias = parse({"budget-us", "500"}, &err);
+	ASSERT_TRUE(alias) << err;
+	EXPECT_EQ(*alias, *both);
+
+	auto per_dir = parse({"rx-budget-us", "200", "tx-budget-us", "0"}, &err);
+	ASSERT_TRUE(per_dir) << err;
+	ParamUpdate want;
+	want.set(Dir::Rx, Knob::LatencyBudgetUs, 200);
+	want.set(Dir::Tx, Knob::LatencyBudgetUs, 0);
+	EXPECT_EQ(*per_dir, want);
+	EXPECT_EQ(*parse({"rx_latency_budget_us", "200", "tx_latency_budget_us", "0"}, &err),
+		  want);
+
+	// The budget is a knob of its own, beside the interval it overrides.
+	auto mixed = parse({"tx-budget-us", "300", "tx-poll-us", "50"}, &err);
+	ASSERT_TRUE(mixed) << err;
+	EXPECT_EQ(mixed->get(Dir::Tx, Knob::LatencyBudgetUs), 300u);
+	EXPECT_EQ(mixed->get(Dir::Tx, Knob::PollIntervalUs), 50u);
+	EXPECT_FALSE(mixed->get(Dir::Rx, Knob::LatencyBudgetUs));
+
+	EXPECT_FALSE(parse({"budget-us", "5", "tx_latency_budget_us", "6"}, &err));
+	EXPECT_EQ(err, "budget-us and tx_latency_budget_us both set tx latency_budget_us");
+	EXPECT_FALSE(parse({"rx-budget-us", "5", "latency_budget_us", "6"}, &err));
+	EXPECT_EQ(err, "rx-budget-us and latency_budget_us both set rx latency_budget_us");
+	EXPECT_FALSE(parse({"tx-budget-us", "-1"}, &err));
+	EXPECT_EQ(err, "tx-budget-us wants an unsigned integer, got '-1'");
+}
+
 TEST(ParseSettings, IssueExampleAllAtOnce)
 {
 	std::string err;
@@ -129,7 +164,11 @@ TEST(SettingsHelp, OneLinePerNameWithTheRange)
 	EXPECT_NE(h.find("  tx_poll_interval_us N   tx (0..10000)\n"), std::string::npos) << h;
 	EXPECT_NE(h.find("  idle_polls N            rx and tx (1..100000)\n"), std::string::npos)
 		<< h;
+	EXPECT_NE(h.find("  latency_budget_us N     rx and tx (0..10000)\n"), std::string::npos)
+		<< h;
+	EXPECT_NE(h.find("  rx_latency_budget_us N  rx (0..10000)\n"), std::string::npos) << h;
 	EXPECT_NE(h.find("  also accepted: rx-poll-us, tx-poll-us, "), std::string::npos) << h;
+	EXPECT_NE(h.find(", budget-us, rx-budget-us, tx-budget-us\n"), std::string::npos) << h;
 	size_t canonical = 0;
 	for (const auto &s : setting_names())
 		canonical += !s.alias;

@@ -6,10 +6,12 @@
 
 #include "client/procfs.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <iterator>
 #include <sstream>
 
 using namespace lwvhost::ctl;
@@ -28,8 +30,8 @@ Device sample_device()
 	d.features = 0x130008000;
 	d.at(Dir::Rx).ifname = d.at(Dir::Tx).ifname = "tap0";
 	d.at(Dir::Tx).mode = Mode::Poll;
-	d.at(Dir::Tx).params = {50, 16, 0, 0};
-	d.at(Dir::Rx).params = {0, 8, 20, 32};
+	d.at(Dir::Tx).params = {50, 16, 0, 0, 0};
+	d.at(Dir::Rx).params = {0, 8, 20, 32, 500};
 	d.at(Dir::Rx).stats.packets = 100;
 	d.at(Dir::Tx).stats.packets = 200;
 	d.at(Dir::Tx).stats.busy_ns = 123456789;
@@ -61,11 +63,11 @@ TEST(List, OneLinePerDeviceWithRxTxPairs)
 	auto lines = split(out, '\n');
 	ASSERT_EQ(lines.size(), 4u) << out;
 	EXPECT_EQ(lines[0], "ID  OWNER  WORKER  IFNAME  MODE         POLL_INTERVAL_US  IDLE_POLLS  "
-			    "COALESCE_USECS  COALESCE_FRAMES");
+			    "COALESCE_USECS  COALESCE_FRAMES  LATENCY_BUDGET_US");
 	EXPECT_EQ(lines[1], "7   4242   4250    tap0    event/poll   0/50              8/16        "
-			    "20/0            32/0");
+			    "20/0            32/0             500/0");
 	EXPECT_EQ(lines[2], "9   -      -       -       event/event  0/0               8/8         "
-			    "0/0             0/0");
+			    "0/0             0/0              0/0");
 	EXPECT_EQ(lines[3], "(values rx/tx)");
 }
 
@@ -82,25 +84,39 @@ TEST(Show, KnobsAndCountersSideBySide)
 	EXPECT_NE(out.find("  poll_interval_us     0      50\n"), std::string::npos) << out;
 	EXPECT_NE(out.find("  mode                 event  poll\n"), std::string::npos) << out;
 	EXPECT_NE(out.find("  busy_ns              0      123456789\n"), std::string::npos) << out;
+	EXPECT_NE(out.find("  coalesce_frames      32     0\n"
+			   "  latency_budget_us    500    0\n"
+			   "  packets              100    200\n"),
+		  std::string::npos)
+		<< out;
 }
 
 TEST(Dump, StableTabSeparatedColumns)
 {
+	// Columns are only ever appended: the first release's knobs and the
+	// counters keep their places, later knobs follow.
 	const auto &cols = dump_columns();
-	ASSERT_EQ(cols.size(), 7u + 4 + 14);
+	ASSERT_EQ(cols.size(), 7u + 4 + 14 + 1);
 	EXPECT_EQ(cols[0], "id");
 	EXPECT_EQ(cols[7], "poll_interval_us");
+	EXPECT_EQ(cols[10], "coalesce_frames");
 	EXPECT_EQ(cols[11], "packets");
-	EXPECT_EQ(cols.back(), "iotlb_invalidations");
+	EXPECT_EQ(cols[24], "iotlb_invalidations");
+	EXPECT_EQ(cols.back(), "latency_budget_us");
+	// Every knob and every counter once.
+	for (const auto &k : lwvhost::client::knobs())
+		EXPECT_EQ(std::count(cols.begin(), cols.end(), k.name), 1) << k.name;
+	for (const auto &f : lwvhost::client::stat_fields())
+		EXPECT_EQ(std::count(cols.begin(), cols.end(), f.name), 1) << f.name;
 
 	std::string out = render_dump({sample_device()}, true);
 	auto lines = split(out, '\n');
 	ASSERT_EQ(lines.size(), 3u);
 	EXPECT_EQ(lines[0].rfind("#id\towner_pid\tworker_tid\tfeatures\tdir\tifname\tmode\t", 0), 0u);
 	EXPECT_EQ(lines[1], "7\t4242\t4250\t0x130008000\trx\ttap0\tevent\t0\t8\t20\t32"
-			    "\t100\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0");
+			    "\t100\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t500");
 	EXPECT_EQ(lines[2], "7\t4242\t4250\t0x130008000\ttx\ttap0\tpoll\t50\t16\t0\t0"
-			    "\t200\t0\t0\t0\t0\t0\t0\t0\t0\t123456789\t0\t0\t0\t0");
+			    "\t200\t0\t0\t0\t0\t0\t0\t0\t0\t123456789\t0\t0\t0\t0\t0");
 	for (const auto &l : lines)
 		EXPECT_EQ(split(l, '\t').size(), cols.size());
 	EXPECT_EQ(render_dump({}, false), "");
@@ -155,6 +171,7 @@ TEST(Top, TableAndJson)
 	EXPECT_DOUBLE_EQ(j["devices"][0]["tx"]["rates"]["pps"].get<double>(), 100000);
 	EXPECT_DOUBLE_EQ(j["devices"][0]["cpu_percent"].get<double>(), 12.34);
 	EXPECT_EQ(j["devices"][0]["tx"]["params"]["poll_interval_us"], 50);
+	EXPECT_EQ(j["devices"][0]["rx"]["params"]["latency_budget_us"], 500);
 }
 
 TEST(FmtRate, DecimalsBelowHundred)
@@ -209,21 +226,27 @@ TEST_F(ParamDir, ReadAndWriteDefaults)
 	lwvhost::client::Error err;
 	auto d = read_defaults(&err, root_);
 	ASSERT_TRUE(d) << err.message;
-	EXPECT_EQ((*d)[0], (Params{0, 8, 0, 0}));
+	EXPECT_EQ((*d)[0], (Params{0, 8, 0, 0, 0}));
 	ParamUpdate u;
 	u.set(Dir::Tx, Knob::PollIntervalUs, 50);
 	u.set(Dir::Rx, Knob::CoalesceFrames, 16);
+	u.set(Dir::Rx, Knob::LatencyBudgetUs, 1000);
 	ASSERT_TRUE(write_defaults(u, &err, root_)) << err.message;
+	std::ifstream budget(root_ + "/rx_latency_budget_us");
+	std::string text((std::istreambuf_iterator<char>(budget)), std::istreambuf_iterator<char>());
+	EXPECT_EQ(text, "1000\n");
 	d = read_defaults(&err, root_);
 	ASSERT_TRUE(d);
-	EXPECT_EQ((*d)[1], (Params{50, 8, 0, 0}));
-	EXPECT_EQ((*d)[0], (Params{0, 8, 0, 16}));
-	EXPECT_EQ(render_defaults(*d), "module defaults     rx  tx\n"
-				       "  poll_interval_us  0   50\n"
-				       "  idle_polls        8   8\n"
-				       "  coalesce_usecs    0   0\n"
-				       "  coalesce_frames   16  0\n");
+	EXPECT_EQ((*d)[1], (Params{50, 8, 0, 0, 0}));
+	EXPECT_EQ((*d)[0], (Params{0, 8, 0, 16, 1000}));
+	EXPECT_EQ(render_defaults(*d), "module defaults      rx    tx\n"
+				       "  poll_interval_us   0     50\n"
+				       "  idle_polls         8     8\n"
+				       "  coalesce_usecs     0     0\n"
+				       "  coalesce_frames    16    0\n"
+				       "  latency_budget_us  1000  0\n");
 	EXPECT_EQ(defaults_json(*d)["tx"]["poll_interval_us"], 50);
+	EXPECT_EQ(defaults_json(*d)["rx"]["latency_budget_us"], 1000);
 }
 
 TEST_F(ParamDir, WriteFailureSaysWhatWasDone)

@@ -188,3 +188,53 @@ TEST(Controller, ResolvesSettingsAgainWhenTheBackendAppears)
 	EXPECT_GT(dev.obs.dir[kTx].interval_us, 0u);
 	EXPECT_LE(dev.obs.dir[kTx].interval_us, 50u);
 }
+
+TEST(Controller, LeavesAnAdaptiveDirectionToTheKernel)
+{
+	Controller c(config("max-latency-us = 400\n"), false);
+	SimDevice dev(6, "tap0", "qemu");
+	for (auto &p : dev.plant)
+		p.set_load(200000);
+	dev.obs.dir[kTx].latency_budget_us = 500;
+	double t = 0;
+	auto log = run(c, {&dev}, 30, t);
+	// tx is the kernel's: no interval written, one line saying so.
+	EXPECT_EQ(dev.obs.dir[kTx].interval_us, 0u);
+	EXPECT_GT(dev.obs.dir[kRx].interval_us, 0u);  // rx is tuned as before
+	int said = 0;
+	for (auto &l : log) {
+		if (l.find(" tx: ") == std::string::npos)
+			continue;
+		EXPECT_EQ(l, "dev 6 (tap0, owner 1006 qemu) tx: latency_budget_us 500, the kernel "
+			     "adapts its polling: leaving it alone");
+		said++;
+	}
+	EXPECT_EQ(said, 1);
+	// Nothing of tx to restore: it was never written.
+	auto restore = c.restore_actions();
+	ASSERT_EQ(restore.size(), 1u);
+	EXPECT_FALSE(restore[0].interval[kTx]);
+
+	// Back to fixed mode: said once, the mixed period skipped, then tuned.
+	dev.obs.dir[kTx].latency_budget_us = 0;
+	log = run(c, {&dev}, 1, t);
+	ASSERT_EQ(log.size(), 1u) << log.back();
+	EXPECT_EQ(log[0], "dev 6 (tap0, owner 1006 qemu) tx: latency_budget_us 0 again: tuning "
+			  "its poll interval from the next period");
+	EXPECT_EQ(dev.obs.dir[kTx].interval_us, 0u);
+	log = run(c, {&dev}, 30, t);
+	EXPECT_GT(dev.obs.dir[kTx].interval_us, 0u);
+	EXPECT_LE(dev.obs.dir[kTx].interval_us, 400u);
+
+	// Adaptive again: the interval tuned meanwhile stays as it is (the
+	// kernel ignores it), and it is said once more.
+	const uint32_t tuned_tx = dev.obs.dir[kTx].interval_us;
+	dev.obs.dir[kTx].latency_budget_us = 200;
+	dev.plant[kTx].set_load(20000);
+	log = run(c, {&dev}, 30, t);
+	EXPECT_EQ(dev.obs.dir[kTx].interval_us, tuned_tx);
+	said = 0;
+	for (auto &l : log)
+		said += l.find(" tx: latency_budget_us 200, ") != std::string::npos;
+	EXPECT_EQ(said, 1);
+}

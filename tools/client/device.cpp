@@ -48,6 +48,8 @@ const std::array<KnobInfo, kKnobCount> &knobs()
 		 0, LWVHOST_COALESCE_USECS_MAX, &Params::coalesce_usecs},
 		{Knob::CoalesceFrames, "coalesce_frames", LWVHOST_A_VQ_COALESCE_FRAMES,
 		 0, LWVHOST_COALESCE_FRAMES_MAX, &Params::coalesce_frames},
+		{Knob::LatencyBudgetUs, "latency_budget_us", LWVHOST_A_VQ_LATENCY_BUDGET_US,
+		 0, LWVHOST_LATENCY_BUDGET_MAX_US, &Params::latency_budget_us},
 	}};
 	return table;
 }

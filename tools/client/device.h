@@ -36,6 +36,9 @@ struct Params {
 	uint32_t idle_polls = LWVHOST_IDLE_POLLS_DEFAULT;
 	uint32_t coalesce_usecs = 0;
 	uint32_t coalesce_frames = 0;
+	// > 0: adaptive polling, which then replaces poll_interval_us and
+	// idle_polls (the kernel picks each poll from the arrival rate).
+	uint32_t latency_budget_us = 0;
 
 	bool operator==(const Params &) const = default;
 };
@@ -84,8 +87,9 @@ struct Device {
 
 // ---- knobs -----------------------------------------------------------
 
-enum class Knob { PollIntervalUs, IdlePolls, CoalesceUsecs, CoalesceFrames };
-inline constexpr size_t kKnobCount = 4;
+// In the order of the kernel's list (VHOST_PACE_KNOBS in vhost/vhost.h).
+enum class Knob { PollIntervalUs, IdlePolls, CoalesceUsecs, CoalesceFrames, LatencyBudgetUs };
+inline constexpr size_t kKnobCount = 5;
 
 struct KnobInfo {
 	Knob knob;

@@ -111,6 +111,29 @@ std::vector<Action> Controller::tick(double now_s, const std::vector<DevObs> &ob
 		for (int i = 0; i < 2; i++) {
 			if (!(i == kTx ? d.settings.tx : d.settings.rx))
 				continue;
+			// Adaptive mode: the kernel picks this queue's polls per
+			// pass from the arrival rate; writing intervals would
+			// fight it (the kernel ignores them meanwhile anyway).
+			if (o.dir[i].latency_budget_us) {
+				if (!d.adaptive[i])
+					log->push_back(describe(o) + " " + dir_label(i) +
+						       ": latency_budget_us " +
+						       std::to_string(o.dir[i].latency_budget_us) +
+						       ", the kernel adapts its polling: "
+						       "leaving it alone");
+				d.adaptive[i] = true;
+				continue;
+			}
+			// Back in fixed mode: this period was partly adaptive,
+			// and what the law learnt before is stale.
+			if (d.adaptive[i]) {
+				d.adaptive[i] = false;
+				d.law[i] = make_law(d.settings.law, d.settings.law_config());
+				log->push_back(describe(o) + " " + dir_label(i) +
+					       ": latency_budget_us 0 again: tuning its poll "
+					       "interval from the next period");
+				continue;
+			}
 			Sample s;
 			s.period_s = dt;
 			s.packets = double(packets[i]);

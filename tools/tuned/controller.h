@@ -24,6 +24,9 @@ const char *dir_label(int d);
 struct DirObs {
 	std::string ifname;       // "" if no backend
 	uint32_t interval_us = 0; // in force now
+	// > 0: adaptive mode, the kernel picks this queue's polls itself
+	// (poll_interval_us has no effect); the controller leaves it alone.
+	uint32_t latency_budget_us = 0;
 	uint64_t packets = 0;     // counters since the device was opened
 	uint64_t busy_ns = 0;
 };
@@ -55,7 +58,9 @@ public:
 
 	// All devices observed at now_s (monotonic seconds). Returns the
 	// changes to make; appends log lines to *log. Devices missing from obs
-	// are forgotten.
+	// are forgotten. A direction with latency_budget_us > 0 is left alone
+	// (said once); when it returns to fixed mode its law starts afresh
+	// with the next period.
 	std::vector<Action> tick(double now_s, const std::vector<DevObs> &obs,
 				 std::vector<std::string> *log);
 	// Drops a device's state (it was released).
@@ -72,6 +77,9 @@ private:
 		Settings settings;
 		std::array<std::unique_ptr<Law>, 2> law;
 		std::array<bool, 2> touched{};
+		// The direction was in adaptive mode when last seen (and it
+		// was said so).
+		std::array<bool, 2> adaptive{};
 		bool said_unmanaged = false, said_no_worker = false;
 	};
 	// (Re)resolves d's settings for o, resetting its laws; logs them.

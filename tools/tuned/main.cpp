@@ -52,6 +52,7 @@ DevObs observe(const cl::Device &d)
 		DirObs &x = o.dir[cl::index(dir)];
 		x.ifname = q.ifname;
 		x.interval_us = q.params.poll_interval_us;
+		x.latency_budget_us = q.params.latency_budget_us;
 		x.packets = q.stats.packets;
 		x.busy_ns = q.stats.busy_ns;
 	}
