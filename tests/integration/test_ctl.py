@@ -22,6 +22,11 @@ KNOBS = knob_names()
 STATS = ["packets", "bytes", "kicks", "signals", "signals_coalesced", "polls",
          "empty_polls", "timer_wakeups", "mode_switches", "busy_ns", "errors",
          "iotlb_misses", "iotlb_updates", "iotlb_invalidations"]
+# dump's columns are only ever appended: the first release's knobs, the
+# counters, then the knobs added since.
+FIRST_KNOBS = ["poll_interval_us", "idle_polls", "coalesce_usecs", "coalesce_frames"]
+DUMP_COLS = (["id", "owner_pid", "worker_tid", "features", "dir", "ifname", "mode"]
+             + FIRST_KNOBS + STATS + [k for k in KNOBS if k not in FIRST_KNOBS])
 
 _cache = {}
 
@@ -98,12 +103,15 @@ def test_defaults_read_write_and_apply_to_new_devices_only(vm):
     before = s.json("defaults_before")
     for d in ("rx", "tx"):
         assert before[d] == {"poll_interval_us": 0, "idle_polls": 8,
-                             "coalesce_usecs": 0, "coalesce_frames": 0}
+                             "coalesce_usecs": 0, "coalesce_frames": 0,
+                             "latency_budget_us": 0}
     assert s["defaults_set"][0] == 0, s["defaults_set"]
     after = s.json("defaults_after")
     assert after["tx"]["poll_interval_us"] == 25
     assert after["rx"]["coalesce_frames"] == 8
     assert after["rx"]["poll_interval_us"] == 0
+    assert after["rx"]["latency_budget_us"] == 300
+    assert after["tx"]["latency_budget_us"] == 0
     assert s["defaults_reset"][0] == 0
     # A was opened with the defaults at 25/8 and kept them after the reset;
     # B, opened after it, started from the reset values.
@@ -111,8 +119,10 @@ def test_defaults_read_write_and_apply_to_new_devices_only(vm):
     a, b = by_id(devs, s.a), by_id(devs, s.b)
     assert a["tx"]["params"]["poll_interval_us"] == 25
     assert a["rx"]["params"]["coalesce_frames"] == 8
+    assert a["rx"]["params"]["latency_budget_us"] == 300
     assert b["tx"]["params"]["poll_interval_us"] == 0
     assert b["rx"]["params"]["coalesce_frames"] == 0
+    assert b["rx"]["params"]["latency_budget_us"] == 0
 
 
 def test_list_and_show_real_devices(vm):
@@ -156,12 +166,15 @@ def test_set_is_one_request_visible_through_procfs(vm):
     rc, out, _ = s["procfs_a"]
     assert rc == 0
     assert out.split() == ["tx_poll_interval_us:50", "rx_coalesce_usecs:20",
-                           "rx_coalesce_frames:16", "rx_idle_polls:4", "tx_idle_polls:4"]
+                           "rx_coalesce_frames:16", "rx_idle_polls:4", "tx_idle_polls:4",
+                           "rx_latency_budget_us:500", "tx_latency_budget_us:0"]
     shown = s.json("show_a_procfs")
     assert shown["tx"]["params"] == {"poll_interval_us": 50, "idle_polls": 4,
-                                     "coalesce_usecs": 0, "coalesce_frames": 0}
+                                     "coalesce_usecs": 0, "coalesce_frames": 0,
+                                     "latency_budget_us": 0}
     assert shown["rx"]["params"] == {"poll_interval_us": 0, "idle_polls": 4,
-                                     "coalesce_usecs": 20, "coalesce_frames": 16}
+                                     "coalesce_usecs": 20, "coalesce_frames": 16,
+                                     "latency_budget_us": 500}
     assert shown["owner_pid"] == int(s.vars["apid"])
 
 
@@ -171,6 +184,8 @@ def test_refused_writes_exit_1_with_kernel_message_and_keep_values(vm):
     assert "poll_interval_us out of range (0-10000)" in msg, msg
     msg = one_line_error(s, "set_bad_idle", 1)
     assert "idle_polls out of range (1-100000)" in msg, msg
+    msg = one_line_error(s, "set_bad_budget", 1)
+    assert "latency_budget_us out of range (0-10000)" in msg, msg
     msg = one_line_error(s, "set_bad_procfs", 1)
     assert msg.endswith("/tx_coalesce_usecs: Invalid argument"), msg
     a = s.json("after_bad")
@@ -179,6 +194,8 @@ def test_refused_writes_exit_1_with_kernel_message_and_keep_values(vm):
     assert a["rx"]["params"]["coalesce_usecs"] == 20
     assert a["rx"]["params"]["coalesce_frames"] == 16
     assert a["rx"]["params"]["idle_polls"] == 4
+    assert a["rx"]["params"]["latency_budget_us"] == 500
+    assert a["tx"]["params"]["latency_budget_us"] == 0
     assert a["tx"]["params"]["coalesce_usecs"] == 0
 
     msg = one_line_error(s, "show_missing", 1)
@@ -263,8 +280,8 @@ def test_top_rates_and_worker_cpu(vm):
 
 def test_dump_is_stable_tab_separated(vm):
     s = session(vm)
-    cols = (["id", "owner_pid", "worker_tid", "features", "dir", "ifname", "mode"]
-            + KNOBS + STATS)
+    cols = DUMP_COLS
+    assert sorted(cols[7:]) == sorted(KNOBS + STATS)
     for name in ("dump", "dump_procfs"):
         rc, out, err = s[name]
         assert rc == 0 and err == "", (name, err)
@@ -278,8 +295,12 @@ def test_dump_is_stable_tab_separated(vm):
         a_tx = next(r for r in rows if r[0] == str(s.a) and r[4] == "tx")
         assert a_tx[1] == s.vars["apid"] and a_tx[5] == "vnet0"
         assert a_tx[7:11] == ["50", "4", "0", "0"]
+        a_rx = next(r for r in rows if r[0] == str(s.a) and r[4] == "rx")
+        assert a_rx[cols.index("latency_budget_us")] == "500"
     # Both surfaces report the same parameters.
-    params = lambda n: [(r.split("\t")[0], r.split("\t")[4], r.split("\t")[7:11])
+    knob_cols = [cols.index(k) for k in KNOBS]
+    params = lambda n: [(r.split("\t")[0], r.split("\t")[4],
+                         [r.split("\t")[i] for i in knob_cols])
                         for r in s[n][1].splitlines()[1:]]
     assert params("dump") == params("dump_procfs")
 

@@ -2,16 +2,18 @@
 """One name per knob: the kernel's list (VHOST_PACE_KNOBS in vhost/vhost.h)
 names the procfs files and module parameters (test_abi_docs checks those);
 here the host-side surfaces of lwvhostctl must use the same names: the
-setting tokens, the bash completion, the man page and --help. The keys of
-show, dump and the JSON are checked against the same list on real devices
-in test_ctl.py. Host-side, no VM."""
+setting tokens, the bash completion, the man page and --help; and the
+tests' own genetlink client must know every knob by its attribute. The
+keys of show, dump and the JSON are checked against the same list on real
+devices in test_ctl.py. Host-side, no VM."""
 
+import importlib.util
 import os
 import re
 import subprocess
 from pathlib import Path
 
-from test_abi_docs import knob_names
+from test_abi_docs import knob_names, knob_rows, uapi_enums
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / "build" / "bin"
@@ -110,3 +112,14 @@ def test_an_alias_sets_what_its_canonical_name_sets():
                        capture_output=True, text=True)
     assert r.returncode == 2, r
     assert "tx-poll-us and tx_poll_interval_us both set tx poll_interval_us" in r.stderr
+
+
+def test_guest_genl_client_knows_every_knob_attribute():
+    """guest/lwvhost_genl.py speaks the wire format without libnl: its knob
+    attributes are the kernel's list, with the UAPI's numbers."""
+    path = ROOT / "tests" / "integration" / "guest" / "lwvhost_genl.py"
+    spec = importlib.util.spec_from_file_location("lwvhost_genl", path)
+    genl = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(genl)
+    enums = uapi_enums()
+    assert genl.KNOB_ATTRS == {name: enums[attr] for name, _, _, attr, _ in knob_rows()}

@@ -219,9 +219,9 @@ def test_control_surfaces_agree(vm):
     doc = scenario(vm, "interfaces")
     new = doc["new_device"]
     expect = {"rx": {"poll_interval_us": 0, "idle_polls": 8, "coalesce_usecs": 0,
-                     "coalesce_frames": 16},
+                     "coalesce_frames": 16, "latency_budget_us": 0},
               "tx": {"poll_interval_us": 25, "idle_polls": 8, "coalesce_usecs": 0,
-                     "coalesce_frames": 0}}
+                     "coalesce_frames": 0, "latency_budget_us": 0}}
     assert new["procfs"] == expect and new["genl"] == expect and new["sysfs"] == expect
 
     assert doc["device"] in doc["dump_ids"]
@@ -276,3 +276,47 @@ def test_monitor_sees_add_and_remove(vm):
     events = [tuple(e) for e in doc["events"]]
     assert (3, doc["device"]) in events  # LWVHOST_CMD_DEV_ADD_NTF
     assert (4, doc["device"]) in events  # LWVHOST_CMD_DEV_DEL_NTF
+
+
+def test_adaptive_polls_a_steady_flood_and_stops_at_once(vm):
+    """latency_budget_us on a steady 10 kpps TX flood: the law polls (a
+    tenth of event mode's kicks or fewer), and when the flood stops it goes
+    back to event mode after one empty poll per episode, its timer quiet."""
+    doc = scenario(vm, "adaptive")
+    event, tx = doc["tx_event"], doc["tx"]
+    clean(event)
+    clean(tx["vnet"])
+    timing_premise(vm, event["kicks_per_packet"] >= 0.01,
+                   f"event mode took only {event['kicks_per_packet']} kicks per packet")
+    assert tx["vnet"]["kicks_per_packet"] * 10 <= event["kicks_per_packet"], \
+        (event["kicks_per_packet"], tx["vnet"]["kicks_per_packet"])
+    samples = tx["samples"]
+    last = samples[-1]
+    assert last["timer_wakeups"] > 0, last
+    # Each return to event mode costs one empty poll: an empty poll ends
+    # its episode, and an episode starts and ends with a switch. (A few
+    # event-mode passes may find nothing too: the setter's and the
+    # attach's first pass.)
+    assert last["empty_polls"] <= last["mode_switches"] // 2 + 3, last
+    t_done = next(s["t"] for s in samples if s["packets"] == last["packets"])
+    settled = [s for s in samples if s["t"] >= t_done + doc["budget_us"] / 1e6 + 0.5]
+    assert len(settled) >= 10, "vnet did not linger long enough"
+    assert settled[0]["timer_wakeups"] == settled[-1]["timer_wakeups"], settled
+    assert all(s["mode"] == "event" for s in settled)
+
+
+def test_adaptive_leaves_sparse_request_response_in_event_mode(vm):
+    """One transaction every 5 ms under a 500 us budget: a poll would
+    collect a tenth of a packet, so the law never polls and adds no
+    latency (stock's RTT, within the RR margins)."""
+    doc = scenario(vm, "adaptive")
+    for run in doc["rr"]:
+        clean(run["vnet"])
+        last = run["samples"][-1]
+        assert last["timer_wakeups"] <= 0.05 * last["packets"], last
+    base50 = best_rtt_us(doc["rr_event"], "p50")
+    base99 = best_rtt_us(doc["rr_event"], "p99")
+    got = [r["vnet"] for r in doc["rr"]]
+    assert best_rtt_us(got, "p50") <= base50 + RR_P50_MARGIN_US, (base50, got)
+    assert best_rtt_us(got, "p99") <= base99 + max(RR_P99_MARGIN_US,
+                                                   RR_P99_MARGIN_FRACTION * base99)

@@ -48,8 +48,8 @@ tests/vm/load-lwvhost || exit 99
 run empty_list $C
 run empty_json $C --json list
 run defaults_before $C --json defaults
-# The old spellings (aliases) set the same module parameters.
-run defaults_set $C defaults set tx-poll-us 25 rx-frames 8
+# The short spellings (aliases) set the same module parameters.
+run defaults_set $C defaults set tx-poll-us 25 rx-frames 8 rx-budget-us 300
 run defaults_after $C --json defaults
 
 # Device add/remove notifications: A opens, B opens, B closes, A closes.
@@ -68,7 +68,7 @@ $V tx --frames 1200000 --rate 2000 --size 64 --json >/tmp/a.json 2>/tmp/a.err &
 apid=$!
 A=$(wait_dev $apid) || { cat /tmp/a.err; exit 98; }
 
-run defaults_reset $C defaults set tx-poll-us 0 rx-frames 0
+run defaults_reset $C defaults set tx-poll-us 0 rx-frames 0 rx-budget-us 0
 # B: short, opened with the reset defaults.
 $V tx --frames 2000 --rate 1000 --size 64 --linger-ms 3000 --json \
 	>/tmp/b.json 2>/tmp/b.err &
@@ -84,14 +84,17 @@ run list_json $C --json list
 run show_a $C show "$A"
 
 # One atomic genetlink request, both directions; read back through procfs.
-run set_a $C set "$A" tx_poll_interval_us 50 rx_coalesce_usecs 20 rx_coalesce_frames 16 idle_polls 4
+run set_a $C set "$A" tx_poll_interval_us 50 rx_coalesce_usecs 20 rx_coalesce_frames 16 idle_polls 4 \
+	rx_latency_budget_us 500
 run procfs_a sh -c "cd /proc/lwvhost/$A && grep . tx_poll_interval_us \
-rx_coalesce_usecs rx_coalesce_frames rx_idle_polls tx_idle_polls"
+rx_coalesce_usecs rx_coalesce_frames rx_idle_polls tx_idle_polls rx_latency_budget_us \
+tx_latency_budget_us"
 run show_a_procfs $C --procfs --json show "$A"
 
 # Refused writes: the kernel's message, exit 1, nothing changed.
 run set_bad $C set "$A" tx_poll_interval_us 10001 rx_coalesce_usecs 5
 run set_bad_idle $C set "$A" rx_coalesce_frames 1 idle_polls 0
+run set_bad_budget $C set "$A" tx_poll_interval_us 60 tx_latency_budget_us 10001
 run set_bad_procfs $C --procfs set "$A" tx_coalesce_usecs 10001
 run after_bad $C --json show "$A"
 run set_unpriv setpriv --bounding-set=-net_admin $C set "$A" tx_coalesce_usecs 7

@@ -44,7 +44,7 @@ CMD_DEV_GET, CMD_DEV_SET, CMD_DEV_ADD_NTF, CMD_DEV_DEL_NTF = 1, 2, 3, 4
 A_DEV_ID, A_DEV_OWNER_PID, A_DEV_WORKER_TID, A_DEV_FEATURES, A_DEV_VQ = 1, 2, 3, 4, 5
 A_VQ_DIR, A_VQ_IFNAME, A_VQ_MODE, A_VQ_STATS = 1, 2, 7, 8
 KNOB_ATTRS = {"poll_interval_us": 3, "idle_polls": 4, "coalesce_usecs": 5,
-              "coalesce_frames": 6}
+              "coalesce_frames": 6, "latency_budget_us": 9}
 STAT_ATTRS = {2: "packets", 3: "bytes", 4: "kicks", 5: "signals",
               6: "signals_coalesced", 7: "polls", 8: "empty_polls",
               9: "timer_wakeups", 10: "mode_switches", 11: "busy_ns",

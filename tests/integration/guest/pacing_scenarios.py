@@ -4,7 +4,7 @@
 prints one line `PACING_<NAME> {json}` with the raw measurements; the
 assertions live in tests/integration/test_pacing.py.
 
-    pacing_scenarios.py parity tx_poll coalesce rr idle rx_poll flap interfaces
+    pacing_scenarios.py parity tx_poll coalesce rr idle rx_poll flap interfaces adaptive
 """
 
 import errno
@@ -22,9 +22,10 @@ from vhostlib import read_kv  # noqa: E402
 
 VNET = "build/bin/lwvhost-vnet"
 PARAMS = "/sys/module/vhost_net/parameters"
-KNOBS = ("poll_interval_us", "idle_polls", "coalesce_usecs", "coalesce_frames")
+KNOBS = ("poll_interval_us", "idle_polls", "coalesce_usecs", "coalesce_frames",
+         "latency_budget_us")
 STOCK_KNOBS = {"poll_interval_us": 0, "idle_polls": 8, "coalesce_usecs": 0,
-               "coalesce_frames": 0}
+               "coalesce_frames": 0, "latency_budget_us": 0}
 
 
 def emit(name, doc):
@@ -179,6 +180,8 @@ def watch(cmd, d):
         samples.append({"t": time.monotonic(), "packets": st[f"{d}_packets"],
                         "kicks": st[f"{d}_kicks"], "polls": st[f"{d}_polls"],
                         "timer_wakeups": st[f"{d}_timer_wakeups"],
+                        "empty_polls": st[f"{d}_empty_polls"],
+                        "mode_switches": st[f"{d}_mode_switches"],
                         "mode": info[f"{d}_mode"]})
         time.sleep(0.05)
     doc = json.loads(p.stdout.read())
@@ -225,7 +228,7 @@ def flap(seconds=20.0, rate_hz=1000):
     dev = wait_for_device()
     rng = random.Random(1234)
     limits = {"poll_interval_us": 1600, "idle_polls": 64, "coalesce_usecs": 2000,
-              "coalesce_frames": 64}
+              "coalesce_frames": 64, "latency_budget_us": 1000}
     writes = 0
     refused = {}
     start = time.monotonic()
@@ -368,8 +371,33 @@ def interfaces():
     emit("interfaces", out)
 
 
+def adaptive():
+    """Adaptive pacing (latency_budget_us): a steady TX flood, compared with
+    event mode; then sparse request/response, which the law must leave in
+    event mode; each watched on /proc/lwvhost, lingering after the traffic
+    so that the return to event mode is seen."""
+    load("lwvhost")
+    budget = 500
+    out = {"budget_us": budget}
+    set_defaults()
+    out["tx_event"] = summary(vnet(TX))
+    set_defaults(tx_latency_budget_us=budget, rx_latency_budget_us=budget)
+    samples, doc = watch(TX.replace("--event-idx", "--event-idx --linger-ms 2000"), "tx")
+    out["tx"] = {"samples": samples, "vnet": doc}
+    rr = "rr --frames 300 --rate 200 --event-idx --linger-ms 500"
+    set_defaults()
+    out["rr_event"] = [summary(vnet(rr)) for _ in range(3)]
+    set_defaults(tx_latency_budget_us=budget, rx_latency_budget_us=budget)
+    out["rr"] = []
+    for _ in range(3):
+        samples, doc = watch(rr, "tx")
+        out["rr"].append({"samples": samples, "vnet": doc})
+    set_defaults()
+    emit("adaptive", out)
+
+
 SCENARIOS = {f.__name__: f for f in (parity, tx_poll, coalesce, rr, idle, rx_poll, flap,
-                                      interfaces)}
+                                      interfaces, adaptive)}
 
 if __name__ == "__main__":
     for name in sys.argv[1:]:
