@@ -134,6 +134,10 @@ static int vhost_net_open(struct inode *inode, struct file *f)
 	n = kvzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 	if (!n)
 		return -ENOMEM;
+	if (vhost_net_tx_batch_init(&n->vqs[VHOST_NET_VQ_TX])) {
+		kvfree(n);
+		return -ENOMEM;
+	}
 	n->vqs[VHOST_NET_VQ_TX].vq.handle_kick = vhost_net_tx_kick;
 	n->vqs[VHOST_NET_VQ_RX].vq.handle_kick = vhost_net_rx_kick;
 	for (i = 0; i < VHOST_NET_VQ_MAX; i++)
@@ -211,6 +215,7 @@ static int vhost_net_release(struct inode *inode, struct file *f)
 	mutex_unlock(&n->dev.mutex);
 	vhost_net_put_socket(tx);
 	vhost_net_put_socket(rx);
+	vhost_net_tx_batch_free(&n->vqs[VHOST_NET_VQ_TX]);
 	kvfree(n);
 	return 0;
 }

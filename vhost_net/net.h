@@ -9,12 +9,15 @@
 #include <linux/completion.h>
 #include <linux/if.h>
 #include <linux/list.h>
+#include <linux/mm_types.h>
 #include <linux/net.h>
 #include <linux/proc_fs.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 
 #include "vhost.h"
+
+struct xdp_buff;
 
 enum {
 	VHOST_NET_VQ_RX = 0,
@@ -48,12 +51,25 @@ struct vhost_net_virtqueue {
 	/* Used entries in vq->heads not yet published. vq->mutex. */
 	unsigned int done_idx;
 	/*
+	 * TX batching (tx.c), under vq->mutex: frames copied into xdp
+	 * (VHOST_NET_BATCH entries, allocated at open; NULL for RX) and
+	 * not yet handed to the tap, and the pages those copies live in.
+	 * batched is 0 whenever no pass runs.
+	 */
+	struct xdp_buff *xdp;
+	unsigned int batched;
+	struct page_frag_cache frag;
+	/*
 	 * Backend interface name for the control surfaces ("-": none).
 	 * Protected by the device's ifname_lock, not vq->mutex, so that
 	 * readers never wait for the owner.
 	 */
 	char ifname[IFNAMSIZ];
 };
+
+/* tx.c: TX batching state, from open to release. */
+int vhost_net_tx_batch_init(struct vhost_net_virtqueue *nvq);
+void vhost_net_tx_batch_free(struct vhost_net_virtqueue *nvq);
 
 /* Publish the batched used entries and signal the guest if it wants it. */
 static inline void vhost_net_flush_used(struct vhost_net_virtqueue *nvq)

@@ -6,11 +6,138 @@
  * provide the header ourselves, VHOST_NET_F_VIRTIO_NET_HDR). The frame is
  * handed to the tap with its header, so GSO and checksum offload requests
  * pass through untouched.
+ *
+ * Batching: when the tap's send buffer is unlimited (sk_sndbuf INT_MAX,
+ * what QEMU sets), frames that fit a page with their skb overhead are
+ * copied into page fragments laid out as tun builds skbs from them (a
+ * struct tun_xdp_hdr, room for XDP and the skb, then the frame) and given
+ * to the tap up to VHOST_NET_BATCH at a time in one sendmsg (TUN_MSG_PTR):
+ * one socket call and one tap lock round trip per batch, not per frame.
+ * A frame that does not fit, or a send buffer that is limited, takes the
+ * one-frame path, after the frames batched before it (order is kept).
  */
+#include <linux/gfp.h>
+#include <linux/if_tun.h>
+#include <linux/skbuff.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
+#include <linux/virtio_net.h>
+#include <net/sock.h>
+#include <net/xdp.h>
 
 #include "net.h"
+
+/* Room before the frame: tun's header, then what an skb wants in front. */
+#define VHOST_NET_TX_PAD (NET_SKB_PAD + NET_IP_ALIGN)
+
+int vhost_net_tx_batch_init(struct vhost_net_virtqueue *nvq)
+{
+	nvq->xdp = kmalloc_array(VHOST_NET_BATCH, sizeof(*nvq->xdp),
+				 GFP_KERNEL_ACCOUNT);
+	nvq->batched = 0;
+	return nvq->xdp ? 0 : -ENOMEM;
+}
+
+void vhost_net_tx_batch_free(struct vhost_net_virtqueue *nvq)
+{
+	struct page_frag_cache *nc = &nvq->frag;
+
+	WARN_ON_ONCE(nvq->batched);
+	if (nc->va)
+		__page_frag_cache_drain(virt_to_head_page(nc->va),
+					nc->pagecnt_bias);
+	nc->va = NULL;
+	kfree(nvq->xdp);
+	nvq->xdp = NULL;
+}
+
+/* Batching pays only where tun takes pointers: an unlimited send buffer. */
+static bool vhost_net_tx_can_batch(struct socket *sock)
+{
+	return READ_ONCE(sock->sk->sk_sndbuf) == INT_MAX;
+}
+
+/*
+ * Hand the batched frames to the tap, then publish their used entries.
+ * The tap owns the fragments from then on; only if it takes none (its
+ * device went away) are they freed here.
+ */
+static void vhost_net_tx_send_batch(struct vhost_net_virtqueue *nvq,
+				    struct socket *sock)
+{
+	struct tun_msg_ctl ctl = {
+		.type = TUN_MSG_PTR,
+		.num = nvq->batched,
+		.ptr = nvq->xdp,
+	};
+	struct msghdr msg = {
+		.msg_control = &ctl,
+		.msg_controllen = sizeof(ctl),
+		.msg_flags = MSG_DONTWAIT,
+	};
+	unsigned int i;
+	int err;
+
+	if (!nvq->batched)
+		return;
+	err = sock->ops->sendmsg(sock, &msg, 0);
+	if (unlikely(err < 0)) {
+		pr_debug("TX batch of %u dropped: %d\n", nvq->batched, err);
+		for (i = 0; i < nvq->batched; i++)
+			page_frag_free(nvq->xdp[i].data_hard_start);
+	}
+	nvq->batched = 0;
+	vhost_net_flush_used(nvq);
+}
+
+/*
+ * Copy one frame (its vnet header, if the tap has one, then len bytes)
+ * from iter into a page fragment and add it to the batch. -ENOSPC: not
+ * for the batch (it does not fit a page, or is too short to be a frame:
+ * the one-frame path decides), iter untouched; -ENOMEM; -EFAULT: the
+ * guest's buffer could not be read. Nothing is batched on error.
+ */
+static int vhost_net_tx_batch_frame(struct vhost_net_virtqueue *nvq,
+				    struct socket *sock, struct iov_iter *iter,
+				    size_t len)
+{
+	size_t hlen = nvq->sock_hlen;
+	size_t headroom = sock_flag(sock->sk, SOCK_XDP) ? XDP_PACKET_HEADROOM : 0;
+	size_t pad = SKB_DATA_ALIGN(VHOST_NET_TX_PAD + headroom);
+	struct virtio_net_hdr_mrg_rxbuf vh = {};
+	struct tun_xdp_hdr *th;
+	struct xdp_buff *xdp;
+	size_t frame, buflen;
+	void *buf;
+
+	BUILD_BUG_ON(sizeof(struct tun_xdp_hdr) > VHOST_NET_TX_PAD);
+	if (len < hlen || len - hlen < ETH_HLEN)
+		return -ENOSPC;
+	frame = len - hlen;
+	buflen = SKB_DATA_ALIGN(pad + frame) +
+		 SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
+	if (buflen > PAGE_SIZE)
+		return -ENOSPC;
+	if (hlen && copy_from_iter(&vh, min(hlen, sizeof(vh)), iter) !=
+		    min(hlen, sizeof(vh)))
+		return -EFAULT;
+	if (hlen > sizeof(vh))
+		iov_iter_advance(iter, hlen - sizeof(vh));
+	buf = page_frag_alloc(&nvq->frag, buflen, GFP_KERNEL | __GFP_NOWARN);
+	if (unlikely(!buf))
+		return -ENOMEM;
+	if (copy_from_iter(buf + pad, frame, iter) != frame) {
+		page_frag_free(buf);
+		return -EFAULT;
+	}
+	th = buf;
+	th->buflen = buflen;
+	th->gso = vh.hdr;
+	xdp = &nvq->xdp[nvq->batched++];
+	xdp_init_buff(xdp, buflen, NULL);
+	xdp_prepare_buff(xdp, buf, pad, frame, true);
+	return 0;
+}
 
 static bool vhost_net_tx_ready(struct vhost_net *n)
 {
@@ -28,6 +155,7 @@ bool vhost_net_handle_tx(struct vhost_net *n)
 	size_t total = 0, len;
 	struct socket *sock;
 	bool found = false;
+	bool batch;
 	int pkts = 0;
 	int head, err;
 	u64 start;
@@ -49,6 +177,7 @@ bool vhost_net_handle_tx(struct vhost_net *n)
 	start = vhost_pace_pass_begin(vq);
 	vhost_vq_disable_notify(vq);
 	vhost_net_disable_vq(n, vq);
+	batch = nvq->xdp && vhost_net_tx_can_batch(sock);
 
 	for (;;) {
 		head = vhost_vq_get_desc(vq, vq->iov, UIO_MAXIOV, &out, &in,
@@ -61,6 +190,8 @@ bool vhost_net_handle_tx(struct vhost_net *n)
 		if (unlikely(head < 0))
 			break;
 		if (head == vq->num) {
+			/* What is batched goes before the pass may sleep. */
+			vhost_net_tx_send_batch(nvq, sock);
 			/* Poll mode: the timer, not a kick, brings us back. */
 			if (vhost_pace_keep_polling(vq, found))
 				break;
@@ -102,7 +233,13 @@ retry:
 			len -= nvq->vhost_hlen;
 		}
 
-		err = sock->ops->sendmsg(sock, &msg, len);
+		err = batch ? vhost_net_tx_batch_frame(nvq, sock, &msg.msg_iter,
+						       len) : -ENOSPC;
+		if (err == -ENOSPC) {
+			/* The one-frame path, after the frames batched before. */
+			vhost_net_tx_send_batch(nvq, sock);
+			err = sock->ops->sendmsg(sock, &msg, len);
+		}
 		if (unlikely(err < 0)) {
 			if (err == -EAGAIN || err == -ENOMEM || err == -ENOBUFS) {
 				/* Retry this buffer when the socket is writable. */
@@ -116,8 +253,10 @@ retry:
 
 		vq->heads[nvq->done_idx].id = cpu_to_vhost32(vq, head);
 		vq->heads[nvq->done_idx].len = 0;
-		if (++nvq->done_idx >= VHOST_NET_BATCH)
+		if (++nvq->done_idx >= VHOST_NET_BATCH) {
+			vhost_net_tx_send_batch(nvq, sock);
 			vhost_net_flush_used(nvq);
+		}
 
 		vq->stats.packets++;
 		vq->stats.bytes += len;
@@ -125,6 +264,7 @@ retry:
 		if (vhost_exceeds_weight(vq, ++pkts, total))
 			break;
 	}
+	vhost_net_tx_send_batch(nvq, sock);
 	vhost_net_flush_used(nvq);
 	vhost_pace_pass_end(vq, start, found);
 out:
