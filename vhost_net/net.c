@@ -175,6 +175,7 @@ static struct socket *vhost_net_stop_vq(struct vhost_net *n,
 	vhost_net_disable_vq(n, vq);
 	/* Timers off; a held signal is delivered by the caller's flush. */
 	vhost_pace_stop(vq);
+	vhost_net_rx_batch_detach(nvq);
 	vq->private_data = NULL;
 	vhost_net_set_ifname(n, nvq - n->vqs, "-");
 	mutex_unlock(&vq->mutex);
@@ -286,6 +287,8 @@ static long vhost_net_set_backend(struct vhost_net *n, unsigned int index,
 		vhost_net_disable_vq(n, vq);
 		/* Old timers must not poll the new socket early; re-judged below. */
 		vhost_pace_stop(vq);
+		if (index == VHOST_NET_VQ_RX)
+			vhost_net_rx_batch_attach(&n->vqs[index], sock);
 		vq->private_data = sock;
 		n->vqs[index].done_idx = 0;
 		r = vhost_vq_init_access(vq);
@@ -316,6 +319,9 @@ static long vhost_net_set_backend(struct vhost_net *n, unsigned int index,
 
 err_used:
 	vhost_net_disable_vq(n, vq);
+	/* Nothing was taken from sock: no pass ran under vq->mutex. */
+	if (index == VHOST_NET_VQ_RX)
+		vhost_net_rx_batch_attach(&n->vqs[index], oldsock);
 	vq->private_data = oldsock;
 	if (oldsock) {
 		vhost_vq_init_access(vq);

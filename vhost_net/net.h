@@ -60,6 +60,16 @@ struct vhost_net_virtqueue {
 	unsigned int batched;
 	struct page_frag_cache frag;
 	/*
+	 * RX batching (rx.c), under vq->mutex: the tap's ring of received
+	 * frames (NULL: the socket has none, or no backend), and up to
+	 * VHOST_NET_BATCH frames taken from it in one go, rxq[rxq_head]
+	 * to rxq[rxq_tail - 1] still to be delivered. They go back to the
+	 * ring whenever the backend is detached or replaced.
+	 */
+	struct ptr_ring *rx_ring;
+	void *rxq[VHOST_NET_BATCH];
+	unsigned int rxq_head, rxq_tail;
+	/*
 	 * Backend interface name for the control surfaces ("-": none).
 	 * Protected by the device's ifname_lock, not vq->mutex, so that
 	 * readers never wait for the owner.
@@ -70,6 +80,10 @@ struct vhost_net_virtqueue {
 /* tx.c: TX batching state, from open to release. */
 int vhost_net_tx_batch_init(struct vhost_net_virtqueue *nvq);
 void vhost_net_tx_batch_free(struct vhost_net_virtqueue *nvq);
+/* rx.c: RX batching follows the backend; caller holds vq->mutex. */
+void vhost_net_rx_batch_attach(struct vhost_net_virtqueue *nvq,
+			       struct socket *sock);
+void vhost_net_rx_batch_detach(struct vhost_net_virtqueue *nvq);
 
 /* Publish the batched used entries and signal the guest if it wants it. */
 static inline void vhost_net_flush_used(struct vhost_net_virtqueue *nvq)

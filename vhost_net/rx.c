@@ -6,23 +6,94 @@
  * as it needs; num_buffers in its header tells the guest how many. The tap
  * writes the vnet header (GSO/checksum info) unless we provide it
  * ourselves (VHOST_NET_F_VIRTIO_NET_HDR).
+ *
+ * Batching: tap and macvtap queue received frames in a ptr_ring. Instead
+ * of one ring lock round trip per frame (peek, then dequeue), up to
+ * VHOST_NET_BATCH frames are taken at once into nvq->rxq, measured there,
+ * and handed back to the socket one by one with recvmsg (msg_control),
+ * which copies and frees them.
  */
+#include <linux/if_tap.h>
+#include <linux/if_tun.h>
+#include <linux/ptr_ring.h>
+#include <linux/skb_array.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
 #include <linux/virtio_net.h>
+#include <net/xdp.h>
 
 #include "net.h"
 
-static int vhost_net_rx_peek(struct socket *sock)
+void vhost_net_rx_batch_attach(struct vhost_net_virtqueue *nvq,
+			       struct socket *sock)
 {
-	return sock->ops->peek_len ? sock->ops->peek_len(sock) : 0;
+	struct ptr_ring *ring;
+
+	vhost_net_rx_batch_detach(nvq);
+	if (!sock)
+		return;
+	ring = tun_get_tx_ring(sock->file);
+	if (IS_ERR(ring))
+		ring = tap_get_ptr_ring(sock->file);
+	nvq->rx_ring = IS_ERR(ring) ? NULL : ring;
+}
+
+/* Give the frames taken but not delivered back to the tap's ring, in order. */
+void vhost_net_rx_batch_detach(struct vhost_net_virtqueue *nvq)
+{
+	if (nvq->rx_ring && nvq->rxq_head != nvq->rxq_tail)
+		ptr_ring_unconsume(nvq->rx_ring, nvq->rxq + nvq->rxq_head,
+				   nvq->rxq_tail - nvq->rxq_head, tun_ptr_free);
+	nvq->rxq_head = 0;
+	nvq->rxq_tail = 0;
+	nvq->rx_ring = NULL;
+}
+
+/* The next frame taken from the ring, taking a batch if none is left. */
+static void *vhost_net_rxq_peek(struct vhost_net_virtqueue *nvq)
+{
+	if (nvq->rxq_head == nvq->rxq_tail) {
+		nvq->rxq_head = 0;
+		nvq->rxq_tail = ptr_ring_consume_batched(nvq->rx_ring, nvq->rxq,
+							 VHOST_NET_BATCH);
+		if (!nvq->rxq_tail)
+			return NULL;
+	}
+	return nvq->rxq[nvq->rxq_head];
+}
+
+/* Length of the next frame (0: none). */
+static int vhost_net_rx_peek(struct vhost_net_virtqueue *nvq,
+			     struct socket *sock)
+{
+	void *ptr;
+
+	if (!nvq->rx_ring)
+		return sock->ops->peek_len ? sock->ops->peek_len(sock) : 0;
+	ptr = vhost_net_rxq_peek(nvq);
+	if (!ptr)
+		return 0;
+	if (tun_is_xdp_frame(ptr))
+		return tun_ptr_to_xdp(ptr)->len;
+	return __skb_array_len_with_tag(ptr);
+}
+
+/*
+ * What recvmsg is to read: the frame just peeked, now ours to hand over
+ * (recvmsg frees it whatever happens), or NULL: the socket dequeues.
+ */
+static void *vhost_net_rxq_take(struct vhost_net_virtqueue *nvq)
+{
+	if (!nvq->rx_ring || nvq->rxq_head == nvq->rxq_tail)
+		return NULL;
+	return nvq->rxq[nvq->rxq_head++];
 }
 
 static bool vhost_net_rx_ready(struct vhost_net *n)
 {
-	struct socket *sock = n->vqs[VHOST_NET_VQ_RX].vq.private_data;
+	struct vhost_net_virtqueue *nvq = &n->vqs[VHOST_NET_VQ_RX];
 
-	return vhost_net_rx_peek(sock) > 0;
+	return vhost_net_rx_peek(nvq, nvq->vq.private_data) > 0;
 }
 
 /*
@@ -85,11 +156,12 @@ err:
 }
 
 /* Drop the frame at the head of the socket: it does not fit the guest's buffers. */
-static void vhost_net_rx_drop(struct vhost_virtqueue *vq, struct socket *sock,
-			      size_t len)
+static void vhost_net_rx_drop(struct vhost_net_virtqueue *nvq,
+			      struct socket *sock, size_t len)
 {
 	struct msghdr msg = {
 		.msg_flags = MSG_DONTWAIT,
+		.msg_control = vhost_net_rxq_take(nvq),
 	};
 
 	iov_iter_discard(&msg.msg_iter, ITER_DEST, len);
@@ -143,12 +215,12 @@ bool vhost_net_handle_rx(struct vhost_net *n)
 	log = unlikely(vhost_has_feature(vq, VHOST_F_LOG_ALL)) ? vq->log : NULL;
 
 	for (;;) {
-		peek = vhost_net_rx_peek(sock);
+		peek = vhost_net_rx_peek(nvq, sock);
 		if (peek <= 0 && vq->busyloop_timeout &&
 		    !vhost_pace_polling(vq)) {
 			vhost_net_flush_used(nvq);
 			if (vhost_net_busy_poll(n, vq, vhost_net_rx_ready))
-				peek = vhost_net_rx_peek(sock);
+				peek = vhost_net_rx_peek(nvq, sock);
 		}
 		if (peek <= 0) {
 			sock_empty = true;
@@ -190,7 +262,7 @@ bool vhost_net_handle_rx(struct vhost_net *n)
 		}
 		found = true;
 		if (unlikely(headcount > UIO_MAXIOV)) {
-			vhost_net_rx_drop(vq, sock, sock_len);
+			vhost_net_rx_drop(nvq, sock, sock_len);
 			vq->stats.errors++;
 			/* Drops count towards the pass, or a flood could pin us. */
 			if (vhost_exceeds_weight(vq, ++pkts, total))
@@ -202,6 +274,7 @@ bool vhost_net_handle_rx(struct vhost_net *n)
 		fixup = msg.msg_iter;
 		if (unlikely(vhost_hlen))
 			iov_iter_advance(&msg.msg_iter, vhost_hlen);
+		msg.msg_control = vhost_net_rxq_take(nvq);
 		err = sock->ops->recvmsg(sock, &msg, sock_len,
 					 MSG_DONTWAIT | MSG_TRUNC);
 		if (unlikely(err != sock_len)) {
