@@ -20,6 +20,8 @@ script did not run to its end.
   datapath_iotlb.py     VIRTIO_F_ACCESS_PLATFORM: the device IOTLB protocol
                         (MISS/UPDATE/INVALIDATE), its bound, malformed
                         messages, dirty logging by GPA
+  datapath_batching.py  TX and RX batching: mixed sizes, limited sndbuf, RX
+                        frames taken from the tap and given back on detach
 """
 
 import pytest
@@ -29,7 +31,8 @@ from backends import BACKENDS, load_backend
 G = "tests/integration/guest"
 SCRIPTS = ["datapath_traffic.py", "datapath_macvtap.py", "datapath_malformed.py",
            "bad_later_entry.py", "datapath_ioctl.py", "datapath_log.py",
-           "datapath_worker_mode.py", "datapath_ring_reset.py", "datapath_iotlb.py"]
+           "datapath_worker_mode.py", "datapath_ring_reset.py", "datapath_iotlb.py",
+           "datapath_batching.py"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
