@@ -67,6 +67,9 @@ std::string fixed(double v, int decimals)
 // The last knob of the first release: dump put the knobs up to it before
 // the counters, and the knobs added since come after them.
 constexpr client::Knob kLastFirstDumpKnob = client::Knob::CoalesceFrames;
+// The counters dump had before latency_budget_us was appended; the ones
+// added since come after it.
+constexpr size_t kCountersBeforeBudget = 14;
 
 // A queue's columns of dump (those after id .. mode), name and value, in
 // their order: columns are only ever appended (lwvhostctl.8).
@@ -76,11 +79,14 @@ std::vector<std::pair<std::string, uint64_t>> dump_vq_cells(const client::Vq &q)
 	for (const auto &k : knobs())
 		if (k.knob <= kLastFirstDumpKnob)
 			out.emplace_back(k.name, q.params.*k.field);
-	for (const auto &s : stat_fields())
-		out.emplace_back(s.name, q.stats.*s.field);
+	const auto &stats = stat_fields();
+	for (size_t i = 0; i < kCountersBeforeBudget; i++)
+		out.emplace_back(stats[i].name, q.stats.*stats[i].field);
 	for (const auto &k : knobs())
 		if (k.knob > kLastFirstDumpKnob)
 			out.emplace_back(k.name, q.params.*k.field);
+	for (size_t i = kCountersBeforeBudget; i < stats.size(); i++)
+		out.emplace_back(stats[i].name, q.stats.*stats[i].field);
 	return out;
 }
 

@@ -17,6 +17,9 @@
  * Timers get slack (the last eighth of the interval, at most
  * VHOST_PACE_SLACK_MAX_NS) so that the expirations of many queues merge;
  * a poll still never comes later than the interval (or the budget).
+ * When both queues of a device poll, one expiry serves both: it also polls
+ * a sibling whose timer is in the last half of its interval, so the worker
+ * wakes once per interval, not once per queue.
  *
  * Coalescing (coalesce_usecs / coalesce_frames > 0): the call eventfd is
  * held until coalesce_frames completions are pending or coalesce_usecs have
@@ -38,12 +41,43 @@
 #define VHOST_PACE_SLACK_MAX_NS (50 * NSEC_PER_USEC)
 
 /* Expire within the last eighth of ns (at most 50 us), never after it. */
-static void vhost_pace_arm(struct hrtimer *timer, u64 ns)
+static void vhost_pace_arm(struct vhost_pace *p, u64 ns)
 {
 	u64 slack = min_t(u64, ns / 8, VHOST_PACE_SLACK_MAX_NS);
 
-	hrtimer_start_range_ns(timer, ns_to_ktime(ns - slack), slack,
+	WRITE_ONCE(p->armed_ns, ns);
+	hrtimer_start_range_ns(&p->poll_timer, ns_to_ktime(ns - slack), slack,
 			       HRTIMER_MODE_REL);
+}
+
+/*
+ * The worker is being woken for vq anyway: poll the device's other queues
+ * now too if their own timers would expire within the last half of their
+ * intervals. Polling early never delays a packet; it only makes the batch
+ * a little smaller. A sibling whose timer is dequeued here is polled
+ * exactly as its own expiry would have done; one whose callback is
+ * already running (try_to_cancel() < 1) is left to it.
+ */
+static void vhost_pace_serve_siblings(struct vhost_virtqueue *vq)
+{
+	struct vhost_dev *dev = vq->dev;
+	int i;
+
+	for (i = 0; i < dev->nvqs; i++) {
+		struct vhost_virtqueue *sib = dev->vqs[i];
+		struct vhost_pace *p = &sib->pace;
+
+		if (sib == vq || !READ_ONCE(p->polling) ||
+		    !hrtimer_is_queued(&p->poll_timer))
+			continue;
+		if (ktime_to_ns(hrtimer_expires_remaining(&p->poll_timer)) >
+		    READ_ONCE(p->armed_ns) / 2)
+			continue;
+		if (hrtimer_try_to_cancel(&p->poll_timer) != 1)
+			continue;
+		WRITE_ONCE(sib->stats.shared_polls, sib->stats.shared_polls + 1);
+		vhost_poll_queue(&sib->poll);
+	}
 }
 
 static enum hrtimer_restart vhost_pace_poll_timer_fn(struct hrtimer *timer)
@@ -53,6 +87,7 @@ static enum hrtimer_restart vhost_pace_poll_timer_fn(struct hrtimer *timer)
 
 	/* The only writer: an hrtimer callback never runs concurrently with itself. */
 	WRITE_ONCE(vq->stats.timer_wakeups, vq->stats.timer_wakeups + 1);
+	vhost_pace_serve_siblings(vq);
 	vhost_poll_queue(&vq->poll);
 	return HRTIMER_NORESTART;
 }
@@ -256,7 +291,7 @@ static bool vhost_pace_keep_polling_adaptive(struct vhost_virtqueue *vq,
 	vhost_pace_set_mode(vq, ns != 0);
 	if (!ns)
 		return false;
-	vhost_pace_arm(&p->poll_timer, ns);
+	vhost_pace_arm(p, ns);
 	return true;
 }
 
@@ -280,7 +315,7 @@ bool vhost_pace_keep_polling(struct vhost_virtqueue *vq, bool found)
 		vhost_pace_set_mode(vq, false);
 		return false;
 	}
-	vhost_pace_arm(&p->poll_timer, (u64)interval * NSEC_PER_USEC);
+	vhost_pace_arm(p, (u64)interval * NSEC_PER_USEC);
 	return true;
 }
 EXPORT_SYMBOL_GPL(vhost_pace_keep_polling);

@@ -108,7 +108,9 @@ struct vhost_log {
 /*
  * Per-virtqueue counters. Monotonic u64s, each with a single writer: the
  * worker under the vq mutex, except kicks (the kick eventfd's wait-queue
- * lock), timer_wakeups (the poll timer callback) and iotlb_updates /
+ * lock), timer_wakeups (the poll timer callback), shared_polls (whichever
+ * timer callback dequeued this vq's armed poll timer: only one can) and
+ * iotlb_updates /
  * iotlb_invalidations (the IOTLB writer, holding every vq mutex). Read
  * without locks by the control surfaces.
  */
@@ -121,6 +123,7 @@ struct vhost_vq_stats {
 	u64 polls;		/* handler passes */
 	u64 empty_polls;	/* handler passes that found no work */
 	u64 timer_wakeups;	/* poll timer expiries */
+	u64 shared_polls;	/* timer polls served by a sibling's expiry */
 	u64 mode_switches;	/* event <-> poll */
 	u64 busy_ns;		/* time inside handler passes */
 	u64 errors;		/* vq_err() events and dropped frames */
@@ -236,6 +239,11 @@ struct vhost_pace {
 	struct pace_law law;
 	/* stats.packets when the law last looked. */
 	u64 law_packets;
+	/*
+	 * Length of the interval poll_timer was last armed with; a sibling's
+	 * expiry serves this vq early only within the last half of it.
+	 */
+	u64 armed_ns;
 	/* A signal is held back; signal_timer releases it. */
 	bool signal_held;
 	/* used idx when the guest was last judged for a signal. */

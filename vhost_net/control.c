@@ -262,6 +262,7 @@ static void vhost_net_copy_stats(struct vhost_vq_stats *dst,
 	dst->iotlb_misses = READ_ONCE(src->iotlb_misses);
 	dst->iotlb_updates = READ_ONCE(src->iotlb_updates);
 	dst->iotlb_invalidations = READ_ONCE(src->iotlb_invalidations);
+	dst->shared_polls = READ_ONCE(src->shared_polls);
 }
 
 void vhost_net_set_ifname(struct vhost_net *n, int index, const char *name)

@@ -48,6 +48,7 @@ static int vhost_net_put_stats(struct sk_buff *skb,
 		{ LWVHOST_A_STAT_IOTLB_MISSES, st->iotlb_misses },
 		{ LWVHOST_A_STAT_IOTLB_UPDATES, st->iotlb_updates },
 		{ LWVHOST_A_STAT_IOTLB_INVALIDATIONS, st->iotlb_invalidations },
+		{ LWVHOST_A_STAT_SHARED_POLLS, st->shared_polls },
 	};
 	struct nlattr *nest;
 	int i;

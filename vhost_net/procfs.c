@@ -119,6 +119,7 @@ static int vhost_net_stats_show(struct seq_file *m, void *v)
 		seq_printf(m, "%s_iotlb_updates %llu\n", d, st->iotlb_updates);
 		seq_printf(m, "%s_iotlb_invalidations %llu\n", d,
 			   st->iotlb_invalidations);
+		seq_printf(m, "%s_shared_polls %llu\n", d, st->shared_polls);
 	}
 	kfree(s);
 	return 0;

@@ -21,7 +21,8 @@ SCRIPT = "tests/integration/guest/ctl_session.sh"
 KNOBS = knob_names()
 STATS = ["packets", "bytes", "kicks", "signals", "signals_coalesced", "polls",
          "empty_polls", "timer_wakeups", "mode_switches", "busy_ns", "errors",
-         "iotlb_misses", "iotlb_updates", "iotlb_invalidations"]
+         "iotlb_misses", "iotlb_updates", "iotlb_invalidations",
+         "shared_polls"]
 # dump's columns are only ever appended: the first release's knobs, the
 # counters, then the knobs added since.
 FIRST_KNOBS = ["poll_interval_us", "idle_polls", "coalesce_usecs", "coalesce_frames"]

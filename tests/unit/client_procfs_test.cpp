@@ -137,6 +137,7 @@ TEST(ParseStats, FixtureCounters)
 	EXPECT_EQ(tx.mode_switches, 9500u);
 	EXPECT_EQ(rx.iotlb_misses, 12000u);
 	EXPECT_EQ(tx.iotlb_invalidations, 14500u);
+	EXPECT_EQ(tx.shared_polls, 15500u);
 }
 
 TEST(ParseStats, MissingCounterAndBadValue)

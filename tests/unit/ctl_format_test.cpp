@@ -96,13 +96,14 @@ TEST(Dump, StableTabSeparatedColumns)
 	// Columns are only ever appended: the first release's knobs and the
 	// counters keep their places, later knobs follow.
 	const auto &cols = dump_columns();
-	ASSERT_EQ(cols.size(), 7u + 4 + 14 + 1);
+	ASSERT_EQ(cols.size(), 7u + 4 + 14 + 1 + 1);
 	EXPECT_EQ(cols[0], "id");
 	EXPECT_EQ(cols[7], "poll_interval_us");
 	EXPECT_EQ(cols[10], "coalesce_frames");
 	EXPECT_EQ(cols[11], "packets");
 	EXPECT_EQ(cols[24], "iotlb_invalidations");
-	EXPECT_EQ(cols.back(), "latency_budget_us");
+	EXPECT_EQ(cols[25], "latency_budget_us");
+	EXPECT_EQ(cols.back(), "shared_polls");
 	// Every knob and every counter once.
 	for (const auto &k : lwvhost::client::knobs())
 		EXPECT_EQ(std::count(cols.begin(), cols.end(), k.name), 1) << k.name;
@@ -114,9 +115,9 @@ TEST(Dump, StableTabSeparatedColumns)
 	ASSERT_EQ(lines.size(), 3u);
 	EXPECT_EQ(lines[0].rfind("#id\towner_pid\tworker_tid\tfeatures\tdir\tifname\tmode\t", 0), 0u);
 	EXPECT_EQ(lines[1], "7\t4242\t4250\t0x130008000\trx\ttap0\tevent\t0\t8\t20\t32"
-			    "\t100\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t500");
+			    "\t100\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t500\t0");
 	EXPECT_EQ(lines[2], "7\t4242\t4250\t0x130008000\ttx\ttap0\tpoll\t50\t16\t0\t0"
-			    "\t200\t0\t0\t0\t0\t0\t0\t0\t0\t123456789\t0\t0\t0\t0\t0");
+			    "\t200\t0\t0\t0\t0\t0\t0\t0\t0\t123456789\t0\t0\t0\t0\t0\t0");
 	for (const auto &l : lines)
 		EXPECT_EQ(split(l, '\t').size(), cols.size());
 	EXPECT_EQ(render_dump({}, false), "");

@@ -115,6 +115,7 @@ const std::array<StatInfo, kStatFieldCount> &stat_fields()
 		{"iotlb_updates", LWVHOST_A_STAT_IOTLB_UPDATES, &Stats::iotlb_updates},
 		{"iotlb_invalidations", LWVHOST_A_STAT_IOTLB_INVALIDATIONS,
 		 &Stats::iotlb_invalidations},
+		{"shared_polls", LWVHOST_A_STAT_SHARED_POLLS, &Stats::shared_polls},
 	}};
 	return table;
 }

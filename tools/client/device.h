@@ -59,6 +59,7 @@ struct Stats {
 	uint64_t iotlb_misses = 0;
 	uint64_t iotlb_updates = 0;
 	uint64_t iotlb_invalidations = 0;
+	uint64_t shared_polls = 0;  // timer polls served by the other queue's expiry
 
 	bool operator==(const Stats &) const = default;
 };
@@ -131,7 +132,7 @@ struct StatInfo {
 	uint64_t Stats::*field;
 };
 // How many per-vq counters there are; arrays indexed like stat_fields() use it.
-inline constexpr size_t kStatFieldCount = 14;
+inline constexpr size_t kStatFieldCount = 15;
 const std::array<StatInfo, kStatFieldCount> &stat_fields();
 
 }  // namespace lwvhost::client

@@ -120,6 +120,7 @@ enum {
 	LWVHOST_A_STAT_IOTLB_MISSES,	/* VHOST_IOTLB_MISS messages the vq queued */
 	LWVHOST_A_STAT_IOTLB_UPDATES,	/* IOTLB UPDATEs applied (device-wide) */
 	LWVHOST_A_STAT_IOTLB_INVALIDATIONS,	/* IOTLB INVALIDATEs applied (device-wide) */
+	LWVHOST_A_STAT_SHARED_POLLS,	/* timer polls served by the other vq's expiry */
 
 	__LWVHOST_A_STAT_MAX,
 	LWVHOST_A_STAT_MAX = __LWVHOST_A_STAT_MAX - 1

@@ -49,7 +49,7 @@ STAT_ATTRS = {2: "packets", 3: "bytes", 4: "kicks", 5: "signals",
               6: "signals_coalesced", 7: "polls", 8: "empty_polls",
               9: "timer_wakeups", 10: "mode_switches", 11: "busy_ns",
               12: "errors", 13: "iotlb_misses", 14: "iotlb_updates",
-              15: "iotlb_invalidations"}
+              15: "iotlb_invalidations", 16: "shared_polls"}
 DIRS = {"rx": 0, "tx": 1}
 
 
