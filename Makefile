@@ -10,8 +10,11 @@
 #                                   kernel (cached under build/debug-kernel/)
 #   make check-debug                kernel tests on the debug kernel
 #                                   (docs/reliability.md); not in make check
-#   make check-guest                nested Linux guest over vhost-net on every
-#                                   kernel (make check runs it on 6.1 only)
+#   make check-guest                every nested Linux guest scenario on every
+#                                   kernel (make check runs a subset)
+#   make bench                      vnet pacing sweep vs stock (docs/bench/)
+#   make bench-guest                nested Linux guest benchmark vs stock
+#                                   (docs/bench/guest.md)
 #   make demo                       install deps, build, boot the VM, swap in
 #   make style                      checkpatch on the kernel sources
 #   make trace [TRACE_ARGS=...]     record function_graph samples in the VM
@@ -47,7 +50,7 @@ endif
 
 KSOURCES := Kbuild compat include vhost vhost_net
 
-.PHONY: all modules tools unit check check-unit check-guest check-vm check-stress demo style clean deps \
+.PHONY: all modules tools unit check check-unit check-guest check-vm check-stress demo style clean deps bench-guest \
 	debug-kernel check-debug \
 	trace bench install uninstall dkms-install dkms-uninstall check-dkms deb
 
@@ -111,6 +114,13 @@ endif
 BENCH_OUT ?= $(BUILD)/bench
 bench: modules tools
 	tools/bench/pacing-sweep --out $(BENCH_OUT) $(BENCH_KERNELS)
+
+# Real-guest benchmark: a nested Linux guest over stock and lwvhost (fixed,
+# adaptive, tuned), CSV + SVG + Markdown into BENCH_OUT (docs/bench/guest.md
+# explains them). BENCH_KERNELS picks the kernels, GUEST_BENCH_ARGS is passed
+# to tools/bench/guest-bench-in-vm.
+bench-guest: modules tools
+	tools/bench/guest-bench --out $(BENCH_OUT) $(BENCH_KERNELS)
 
 clean:
 	rm -rf $(BUILD)
