@@ -23,7 +23,7 @@
  *
  * Coalescing (coalesce_usecs / coalesce_frames > 0): the call eventfd is
  * held until coalesce_frames completions are pending or coalesce_usecs have
- * passed since the first held one. A held signal is released through the
+ * passed since the first held one (in adaptive mode only while polling). A held signal is released through the
  * normal EVENT_IDX / NO_INTERRUPT check over the whole released range, so
  * the guest's wishes are still honoured.
  *
@@ -350,6 +350,14 @@ bool vhost_pace_hold_signal(struct vhost_virtqueue *vq)
 	u16 pending = vq->last_used_idx - p->signal_base;
 
 	if (!frames && !usecs)
+		return false;
+	/*
+	 * Adaptive mode holds signals only while the law polls: in event mode
+	 * it has judged the traffic too sparse to batch, and holding each
+	 * completion would only add latency (request/response would wait
+	 * coalesce_usecs per round trip).
+	 */
+	if (READ_ONCE(p->params.latency_budget_us) && !p->polling)
 		return false;
 	/* Nothing new since the last judgement: stock rules apply. */
 	if (!pending)

@@ -322,6 +322,18 @@ def test_adaptive_leaves_sparse_request_response_in_event_mode(vm):
                                                    RR_P99_MARGIN_FRACTION * base99)
 
 
+def test_adaptive_holds_no_interrupt_in_event_mode(vm):
+    """Coalescing of 10 ms / 64 frames beside the budget: the sparse
+    request/response stays in event mode, where adaptive mode holds no
+    signal, so a round trip does not wait 10 ms for its interrupt."""
+    doc = scenario(vm, "adaptive")
+    for run in doc["rr_coalesce"]:
+        clean(run)
+    base50 = best_rtt_us(doc["rr_event"], "p50")
+    got = best_rtt_us(doc["rr_coalesce"], "p50")
+    assert got <= base50 + RR_P50_MARGIN_US, (base50, doc["rr_coalesce"])
+
+
 def test_one_timer_expiry_serves_both_queues(vm):
     """Both queues polled at 1 ms under request/response: an expiry also
     polls the other queue when its timer is in the last half of its
