@@ -21,18 +21,11 @@
  *    packets at R, never later than B (the promise to the operator) and
  *    never sooner than PACE_LAW_MIN_INTERVAL_NS (below that a timer costs
  *    more than the notifications it saves).
- *  - An empty poll after an interval sized for PACE_LAW_BATCH packets means
- *    the burst is over (it finds none with odds of e^-8 if R still held):
- *    the queue goes back to event mode at once and R is halved, so that
- *    polling resumes only on fresh evidence. A burst's end costs one empty
- *    poll, not a fixed count of them.
- *  - An empty poll after an interval the budget cut short is weak evidence
- *    (with R * B near PACE_LAW_MIN_BATCH, one poll in e^2 finds nothing by
- *    chance): it only counts as a sample of zero in R, and the queue keeps
- *    polling if R * B still reaches PACE_LAW_MIN_BATCH. If not, it goes
- *    back to event mode with R intact, so that the next kick close enough
- *    brings polling back; halving R there cost the medium UDP load of the
- *    real-guest benchmark three kicked packets per chance empty poll.
+ *  - An empty poll means the burst is over (a poll sized for PACE_LAW_BATCH
+ *    packets at R finds none with odds of e^-8 if R still held): the queue
+ *    goes back to event mode at once and R is halved, so that polling
+ *    resumes only on fresh evidence. A burst's end costs one empty poll,
+ *    not a fixed count of them.
  */
 #ifndef _LWVHOST_PACE_LAW_H
 #define _LWVHOST_PACE_LAW_H
@@ -108,7 +101,7 @@ static inline u64 pace_law_next(struct pace_law *l, u64 now_ns, u32 moved,
 	u64 interval;
 
 	pace_law_measure(l, now_ns, moved);
-	if (!moved && l->interval_ns && l->interval_ns < budget_ns) {
+	if (!moved && l->interval_ns) {
 		l->rate /= 2;
 		l->interval_ns = 0;
 		return 0;
