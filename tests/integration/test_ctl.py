@@ -26,8 +26,12 @@ STATS = ["packets", "bytes", "kicks", "signals", "signals_coalesced", "polls",
 # dump's columns are only ever appended: the first release's knobs, the
 # counters, then the knobs added since.
 FIRST_KNOBS = ["poll_interval_us", "idle_polls", "coalesce_usecs", "coalesce_frames"]
+# Columns are only appended: the first release's knobs, the counters up to
+# iotlb_invalidations, the knobs added since, then the counters added since.
+FIRST_STATS = STATS[:STATS.index("iotlb_invalidations") + 1]
 DUMP_COLS = (["id", "owner_pid", "worker_tid", "features", "dir", "ifname", "mode"]
-             + FIRST_KNOBS + STATS + [k for k in KNOBS if k not in FIRST_KNOBS])
+             + FIRST_KNOBS + FIRST_STATS + [k for k in KNOBS if k not in FIRST_KNOBS]
+             + [c for c in STATS if c not in FIRST_STATS])
 
 _cache = {}
 
