@@ -47,18 +47,6 @@ def tx_mixed(name, sndbuf=None):
     d.close()
 
 
-def rx_frames(d, count, timeout=5.0):
-    """Test frames delivered into RX buffers, reposting nothing."""
-    got, end = [], time.time() + timeout
-    while len(got) < count and time.time() < end:
-        for e in d.rings[d.RX].pop_used():
-            data = d.rx_read(e)[d.hdr_len:]
-            if is_test_frame(data):
-                got.append(data)
-        time.sleep(0.002)
-    return got
-
-
 def rx_leftovers():
     d = NetDev(V1, "dpb1", num=256, mem_size=8 << 20)
     d.post_rx(10)
@@ -66,7 +54,7 @@ def rx_leftovers():
     frames = [frame(2000 + i, 100 + i) for i in range(100)]
     for f in frames:
         d.tap.send(f)
-    first = rx_frames(d, 10)
+    first = d.rx_test_frames(10)
     check("RX: the 10 posted buffers filled with the first 10 frames",
           first == frames[:10], f"(got {len(first)})")
     time.sleep(0.2)
@@ -74,11 +62,11 @@ def rx_leftovers():
     d.detach()
     d.attach()
     d.post_rx(100)
-    rest = rx_frames(d, 90)
+    rest = d.rx_test_frames(90)
     check("RX: after detach and attach the other 90 arrive, in order, none twice",
           rest == frames[10:], f"(got {len(rest)}, first "
           f"{frame_seq(rest[0]) if rest else None})")
-    check("RX: nothing more arrives", not rx_frames(d, 1, timeout=0.3))
+    check("RX: nothing more arrives", not d.rx_test_frames(1, timeout=0.3))
     check("RX: no ring error", read_eventfd(d.rings[d.RX].err) == 0)
     d.close()
 
@@ -92,7 +80,7 @@ def rx_leftovers_on_close():
     d.attach()
     for i in range(80):
         d.tap.send(frame(3000 + i, 200))
-    got = rx_frames(d, 5)
+    got = d.rx_test_frames(5)
     time.sleep(0.1)
     d.close()
     check("RX: device closed with frames still taken from the tap", len(got) == 5,
