@@ -17,15 +17,16 @@
  * Timers get slack (the last eighth of the interval, at most
  * VHOST_PACE_SLACK_MAX_NS) so that the expirations of many queues merge;
  * a poll still never comes later than the interval (or the budget).
- * When both queues of a device poll, one expiry serves both: it also polls
- * a sibling whose timer is in the last half of its interval, so the worker
- * wakes once per interval, not once per queue.
+ * When both queues of a device poll, one expiry can serve both: it also
+ * polls a sibling whose timer is in the last half of its interval, so the
+ * worker need not wake once per queue.
  *
  * Coalescing (coalesce_usecs / coalesce_frames > 0): the call eventfd is
  * held until coalesce_frames completions are pending or coalesce_usecs have
- * passed since the first held one (in adaptive mode only while polling). A held signal is released through the
- * normal EVENT_IDX / NO_INTERRUPT check over the whole released range, so
- * the guest's wishes are still honoured.
+ * passed since the first held one (in adaptive mode only while polling).
+ * A held signal is released through the normal EVENT_IDX / NO_INTERRUPT
+ * check over the whole released range, so the guest's wishes are still
+ * honoured.
  *
  * Timers run in hard interrupt context and only queue work; everything
  * else here runs with vq->mutex held, from the worker or from the setter.
@@ -269,14 +270,6 @@ static void vhost_pace_set_mode(struct vhost_virtqueue *vq, bool polling)
 	vq->stats.mode_switches++;
 }
 
-/*
- * Called by a handler when it has run out of work, before it re-enables
- * notifications. Returns true if the vq stays (or goes) in poll mode: the
- * caller must then leave guest notifications and backend wakeups off and
- * end the pass; the poll timer is armed. Returns false for event mode: the
- * caller proceeds as stock does. found: the pass moved something. Caller
- * must hold vq->mutex.
- */
 /* Adaptive mode: the law decides from the packets moved since it last looked. */
 static bool vhost_pace_keep_polling_adaptive(struct vhost_virtqueue *vq,
 					     u32 budget_us)
@@ -295,6 +288,14 @@ static bool vhost_pace_keep_polling_adaptive(struct vhost_virtqueue *vq,
 	return true;
 }
 
+/*
+ * Called by a handler when it has run out of work, before it re-enables
+ * notifications. Returns true if the vq stays (or goes) in poll mode: the
+ * caller must then leave guest notifications and backend wakeups off and
+ * end the pass; the poll timer is armed. Returns false for event mode: the
+ * caller proceeds as stock does. found: the pass moved something. Caller
+ * must hold vq->mutex.
+ */
 bool vhost_pace_keep_polling(struct vhost_virtqueue *vq, bool found)
 {
 	struct vhost_pace *p = &vq->pace;
