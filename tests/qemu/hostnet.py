@@ -80,19 +80,30 @@ def vhost_evidence(pid):
     return fds, workers
 
 
-def lwvhost_stats(pid):
-    """The counters (/proc/lwvhost/ID/stats) of the lwvhost device that
-    process pid owns, as a dict; {} when lwvhost is not loaded or pid owns
-    none."""
+def lwvhost_device_dir(pid):
+    """/proc/lwvhost/ID of the lwvhost device that process pid owns, or
+    None when lwvhost is not loaded or pid owns none."""
     for info in glob.glob("/proc/lwvhost/[0-9]*/info"):
         try:
             with open(info) as f:
                 kv = dict(line.split(None, 1) for line in f if " " in line)
-            if int(kv.get("owner_pid", "-1")) != pid:
-                continue
-            with open(os.path.join(os.path.dirname(info), "stats")) as f:
-                return {k: int(v) for k, v in
-                        (line.split() for line in f if line.strip())}
+            if int(kv.get("owner_pid", "-1")) == pid:
+                return os.path.dirname(info)
         except (OSError, ValueError):
             continue
-    return {}
+    return None
+
+
+def lwvhost_stats(pid):
+    """The counters (/proc/lwvhost/ID/stats) of the lwvhost device that
+    process pid owns, as a dict; {} when lwvhost is not loaded or pid owns
+    none."""
+    d = lwvhost_device_dir(pid)
+    if d is None:
+        return {}
+    try:
+        with open(os.path.join(d, "stats")) as f:
+            return {k: int(v) for k, v in
+                    (line.split() for line in f if line.strip())}
+    except (OSError, ValueError):
+        return {}
