@@ -282,8 +282,17 @@ static bool vhost_pace_keep_polling_adaptive(struct vhost_virtqueue *vq,
 	ns = pace_law_next(&p->law, local_clock(),
 			   (u32)min_t(u64, moved, U32_MAX), budget_us);
 	vhost_pace_set_mode(vq, ns != 0);
-	if (!ns)
+	if (!ns) {
+		/*
+		 * Event mode holds no signal (vhost_pace_hold_signal()): what
+		 * the polls held goes to the guest now, not when the hold
+		 * timer fires up to coalesce_usecs later. RX flushes its last
+		 * completions before it asks the law, so they are among them.
+		 */
+		if (p->signal_held)
+			vhost_vq_signal_now(vq);
 		return false;
+	}
 	vhost_pace_arm(p, ns);
 	return true;
 }
