@@ -78,6 +78,23 @@ u64 drain(pace_law *law, const SimResult &r, u32 budget_us)
 	return empty;
 }
 
+// Resets law and drives it with a stream: while in event mode a kicked
+// pass moves 1 packet every gap_ns, while polling each poll moves
+// per_poll. Returns the interval chosen by the last of `passes` passes;
+// *t is when that pass ran.
+u64 warm_up(pace_law *law, u64 *t, u64 gap_ns, u32 per_poll, u32 budget_us,
+	    int passes)
+{
+	u64 iv = 0;
+
+	pace_law_reset(law);
+	for (int i = 0; i < passes; i++) {
+		*t += iv ? iv : gap_ns;
+		iv = pace_law_next(law, *t, iv ? per_poll : 1, budget_us);
+	}
+	return iv;
+}
+
 std::vector<u64> constant_rate(u64 gap_ns, u64 count, u64 start = 0)
 {
 	std::vector<u64> a;
@@ -153,12 +170,7 @@ TEST(PaceLaw, ABudgetBelowTheMinimumIntervalIsStillKept)
 TEST(PaceLaw, TheEndOfABurstCostsOneEmptyPoll)
 {
 	pace_law law;
-	pace_law_reset(&law);
-	u64 t = 0, iv = 0;
-	for (int i = 0; i < 100; i++) {
-		t += iv ? iv : 10 * kUs;
-		iv = pace_law_next(&law, t, iv ? 8 : 1, 300);
-	}
+	u64 t = 0, iv = warm_up(&law, &t, 10 * kUs, 8, 300, 100);
 	ASSERT_NE(iv, 0u);
 	int empty = 0;
 	while (iv) {
@@ -209,12 +221,7 @@ TEST(PaceLaw, AChanceEmptyPollUnderTheBudgetDoesNotEndPolling)
 	// Three packets a poll, paced by a 3 ms budget: one empty poll in e^3
 	// is chance, and must not end a stint that has found packets.
 	pace_law law;
-	pace_law_reset(&law);
-	u64 t = 0, iv = 0;
-	for (int i = 0; i < 50; i++) {
-		t += iv ? iv : 1000 * kUs;
-		iv = pace_law_next(&law, t, iv ? 3 : 1, 3000);
-	}
+	u64 t = 0, iv = warm_up(&law, &t, 1000 * kUs, 3, 3000, 50);
 	ASSERT_EQ(iv, 3000 * kUs);
 	t += iv;
 	EXPECT_EQ(pace_law_next(&law, t, 0, 3000), 3000 * kUs);
