@@ -47,9 +47,9 @@
  *    guest acks) make R * B look worth polling, yet the poll after each
  *    burst finds nothing. A stint that one kicked packet began is never
  *    counted futile: a steady stream's sender paused by a chance lull
- *    must not be kept from polling. In doubt it lets PACE_LAW_DOUBT_PASSES passes that would
- *    start polling go by in event mode, then tries a stint again, whose
- *    outcome counts like any other.
+ *    must not be kept from polling. In doubt the law lets
+ *    PACE_LAW_DOUBT_PASSES passes that would start polling go by in event
+ *    mode, then tries a stint again, whose outcome counts like any other.
  */
 #ifndef _LWVHOST_PACE_LAW_H
 #define _LWVHOST_PACE_LAW_H
@@ -174,23 +174,26 @@ static inline u64 pace_law_next(struct pace_law *l, u64 now_ns, u32 moved,
 				u32 budget_us)
 {
 	u64 budget_ns = (u64)budget_us * 1000;
-	u64 interval, batch, expected;
+	u64 interval, batch;
+	/*
+	 * Did the interval ending now expect PACE_LAW_STRONG packets or more?
+	 * (R * interval is packets times 1e9.) Judged on R before this pass.
+	 */
+	int strong = l->rate * l->interval_ns >=
+		     PACE_LAW_STRONG * PACE_LAW_NS_PER_SEC;
 
-	/* Packets the interval ending now was expected to collect, * 1e9. */
-	expected = l->rate * l->interval_ns;
 	pace_law_measure(l, now_ns, moved, budget_ns);
 	if (l->interval_ns) {
 		l->paid |= moved != 0;
 		l->dry = moved ? 0 : l->dry + 1;
 	}
 	if (l->interval_ns && !moved &&
-	    (expected >= PACE_LAW_STRONG * PACE_LAW_NS_PER_SEC || !l->paid ||
-	     l->dry >= PACE_LAW_WEAK_EMPTIES)) {
+	    (strong || !l->paid || l->dry >= PACE_LAW_WEAK_EMPTIES)) {
 		/*
 		 * The burst is over, the stint never found anything, or weak
 		 * evidence came twice in a row (odds e^-4 near R * B = 2).
 		 */
-		if (expected >= PACE_LAW_STRONG * PACE_LAW_NS_PER_SEC)
+		if (strong)
 			l->rate /= 2;
 		pace_law_end_stint(l);
 		return 0;
