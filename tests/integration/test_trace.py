@@ -220,8 +220,11 @@ def test_record_and_analyse_lwvhost_paced(vm):
     assert w["timer_wakeups"] == timers == w["by_function"]["vhost_pace_poll_timer_fn"]
     assert timers >= 2 * IDLE_POLLS
     assert w["timer_only_passes"] >= 1
-    # Every run of a work function was queued by a traced wakeup (a
-    # wakeup may find its work already queued, so not the converse).
+    # A timer expiry serves its sibling queue at most once more.
+    assert w["shared_wakeups"] <= timers, w
+    # Every run of a work function was queued by a traced wakeup, a timer
+    # that served both queues counting twice (a wakeup may find its work
+    # already queued, so not the converse).
     assert 1 <= w["handler_runs"] <= w["wakeups"], w
 
 
@@ -265,8 +268,8 @@ def test_tracedat_and_the_kernel_text_agree():
     assert dat["trace"]["events"] == txt["trace"]["events"]
     assert dat["trace"]["comments"] == txt["trace"]["comments"] > 0
     assert_same_passes(dat, txt)
-    for key in ("wakeups", "timer_wakeups", "by_function", "handler_runs",
-                "woken_passes", "unwoken_passes", "timer_only_passes"):
+    for key in ("wakeups", "timer_wakeups", "shared_wakeups", "by_function",
+                "handler_runs", "woken_passes", "unwoken_passes", "timer_only_passes"):
         assert dat["wakeups"][key] == txt["wakeups"][key], key
     for key in ("total", "per_cpu", "into_vhost", "out_of_vhost"):
         assert dat["context_switches"][key] == txt["context_switches"][key], key

@@ -176,6 +176,46 @@ TEST(TraceAnalysis, ProfilesChangeWhatCounts)
 	EXPECT_EQ(c.passes[0].dur_ns, 18000u);
 }
 
+TEST(TraceAnalysis, TimerServingTwoQueuesIsTwoWakeups)
+{
+	// One poll-timer expiry queues its sibling's handler, then its own:
+	// two handler runs, each brought by that timer.
+	Trace t = build_trace(
+		"    2.000000 |   0)    <idle>-0    |               |  vhost_pace_poll_timer_fn [vhost]() {\n"
+		"    2.000001 |   0)    <idle>-0    |               |    vhost_poll_queue [vhost]() {\n"
+		"    2.000002 |   0)    <idle>-0    |   1.000 us    |      vhost_work_queue [vhost]();\n"
+		"    2.000003 |   0)    <idle>-0    |   2.000 us    |    } /* vhost_poll_queue [vhost] */\n"
+		"    2.000004 |   0)    <idle>-0    |               |    vhost_poll_queue [vhost]() {\n"
+		"    2.000005 |   0)    <idle>-0    |   1.000 us    |      vhost_work_queue [vhost]();\n"
+		"    2.000006 |   0)    <idle>-0    |   2.000 us    |    } /* vhost_poll_queue [vhost] */\n"
+		"    2.000007 |   0)    <idle>-0    |   7.000 us    |  } /* vhost_pace_poll_timer_fn [vhost] */\n"
+		"    2.000020 |   1)   vhost-9-99   |               |  vhost_net_rx_kick [vhost_net]() {\n"
+		"    2.000021 |   1)   vhost-9-99   |   1.000 us    |    vhost_net_handle_rx [vhost_net]();\n"
+		"    2.000023 |   1)   vhost-9-99   |   3.000 us    |  } /* vhost_net_rx_kick [vhost_net] */\n"
+		"    2.000030 |   1)   vhost-9-99   |               |  vhost_net_tx_kick [vhost_net]() {\n"
+		"    2.000031 |   1)   vhost-9-99   |   1.000 us    |    vhost_net_handle_tx [vhost_net]();\n"
+		"    2.000033 |   1)   vhost-9-99   |   3.000 us    |  } /* vhost_net_tx_kick [vhost_net] */\n");
+	Analysis a = analyze(t, *builtin_profile("lwvhost"));
+	const WakeupStats &w = a.wakeups;
+	ASSERT_TRUE(w.available);
+	EXPECT_EQ(w.wakeups, 2u);
+	EXPECT_EQ(w.timer_wakeups, 1u);
+	EXPECT_EQ(w.shared_wakeups, 1u);
+	EXPECT_EQ(w.by_func.at("vhost_pace_poll_timer_fn"), 1u);
+	EXPECT_EQ(w.by_func.count("vhost_poll_queue"), 0u);
+	EXPECT_EQ(w.handler_runs, 2u);
+	EXPECT_EQ(w.unconsumed, 0u);
+	// A handler run takes every wakeup pending when it starts: the first
+	// takes both, timed from the expiry; the second finds none left.
+	ASSERT_EQ(a.passes.size(), 2u);
+	EXPECT_EQ(a.passes[0].wakeups, 2u);
+	EXPECT_EQ(a.passes[0].timer_wakeups, 2u);
+	EXPECT_EQ(a.passes[0].wakeup_latency_ns, 20000u);  // 2.000000 -> 2.000020
+	EXPECT_EQ(a.passes[1].wakeups, 0u);
+	EXPECT_EQ(w.timer_only_passes, 1u);
+	EXPECT_EQ(w.unwoken_passes, 1u);
+}
+
 TEST(TraceAnalysis, IncompletePassesAreNotStatistics)
 {
 	// A pass cut by the end of the buffer, one cut at the start.

@@ -319,6 +319,19 @@ struct Walk {
 	uint64_t no_time = 0;  // wakeups without a timestamp
 };
 
+// The start times of the outermost queue calls under frame idx.
+void queue_calls_under(const Trace &t, int idx, const Profile &profile,
+		       std::vector<std::optional<uint64_t>> &starts)
+{
+	for (int c : t.frames[idx].children) {
+		const Frame &f = t.frames[c];
+		if (set_has(profile.wakeup_funcs, f.func))
+			starts.push_back(f.start_ns);
+		else
+			queue_calls_under(t, c, profile, starts);
+	}
+}
+
 // The worker's passes (outermost pass functions, with their packets),
 // the wakeup calls (outermost only) and the handler starts, in one walk.
 Walk walk_passes(const Trace &t, const Profile &profile, Analysis &a)
@@ -379,6 +392,18 @@ Walk walk_passes(const Trace &t, const Profile &profile, Analysis &a)
 				wakeups.push_back({*f.start_ns, timer});
 			else
 				wakeups_no_time++;
+			// One poll-timer expiry may also queue a sibling queue's
+			// handler: every queue call past the first is a wakeup too.
+			std::vector<std::optional<uint64_t>> queued;
+			if (timer)
+				queue_calls_under(t, it.idx, profile, queued);
+			for (size_t q = 1; q < queued.size(); q++) {
+				a.wakeups.shared_wakeups++;
+				if (queued[q])
+					wakeups.push_back({*queued[q], true});
+				else
+					wakeups_no_time++;
+			}
 		}
 		for (auto c = f.children.rbegin(); c != f.children.rend(); ++c)
 			todo.push_back({*c, in_pass, in_wakeup});

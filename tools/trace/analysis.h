@@ -30,7 +30,8 @@ struct Profile {
 	// that queues through a second listed function counts once).
 	std::set<std::string> wakeup_funcs;
 	// Timer callbacks that queue work (lwvhost's pacing hrtimers): counted
-	// as wakeups like the above, and also on their own.
+	// as wakeups like the above, and also on their own; each queue call
+	// inside one past the first counts as a further (shared) wakeup.
 	std::set<std::string> timer_wakeup_funcs;
 	// Wakeup calls made inside these functions are not counted (they
 	// cannot queue anything, e.g. before the device has a worker).
@@ -93,6 +94,10 @@ struct WakeupStats {
 	bool available = false;  // needs funcgraph-abstime
 	uint64_t wakeups = 0;
 	uint64_t timer_wakeups = 0;  // of those, timer callbacks
+	// Of those, extra work queued by one timer callback (a poll timer
+	// that also serves its sibling queue); timer-brought, not counted in
+	// timer_wakeups, which counts callbacks.
+	uint64_t shared_wakeups = 0;
 	uint64_t handler_runs = 0;  // passes + other work runs
 	uint64_t woken_passes = 0;
 	uint64_t unwoken_passes = 0;  // no pending wakeup (re-poll, batch)

@@ -150,9 +150,13 @@ std::string render_table(const Analysis &a, const ReportOptions &opt)
 		o << ")";
 	}
 	o << "\n";
-	if (w.timer_wakeups)
-		o << "  timer wakeups " << w.timer_wakeups << ", kicks and socket wakeups "
-		  << w.wakeups - w.timer_wakeups << "\n";
+	if (w.timer_wakeups) {
+		o << "  timer wakeups " << w.timer_wakeups;
+		if (w.shared_wakeups)
+			o << " (and " << w.shared_wakeups << " sibling queues served)";
+		o << ", kicks and socket wakeups "
+		  << w.wakeups - w.timer_wakeups - w.shared_wakeups << "\n";
+	}
 	if (w.available) {
 		o << "  per pass " << fmt("%.2f", w.wakeups_per_pass) << ", passes woken "
 		  << w.woken_passes << " (by timers only " << w.timer_only_passes
@@ -273,7 +277,8 @@ json to_json(const Analysis &a)
 				  {"by_function", k.by_func}};
 	const WakeupStats &w = a.wakeups;
 	json wake = {{"available", w.available}, {"wakeups", w.wakeups},
-		     {"timer_wakeups", w.timer_wakeups}, {"by_function", w.by_func}};
+		     {"timer_wakeups", w.timer_wakeups},
+		     {"shared_wakeups", w.shared_wakeups}, {"by_function", w.by_func}};
 	if (w.available) {
 		wake["handler_runs"] = w.handler_runs;
 		wake["woken_passes"] = w.woken_passes;
