@@ -12,7 +12,10 @@
  * Adaptive mode (latency_budget_us > 0, which then overrides the two
  * knobs above): the law of pace_law.h picks, after every pass, event mode
  * or the next interval, from the arrival rate it measures; it never waits
- * longer than the budget.
+ * longer than the budget. The budget bounds what polling adds to a round
+ * trip through the device: while another queue of the device polls, a
+ * request may wait for one poll and its answer for the other, so each
+ * queue then plans with half the budget.
  *
  * Timers get slack (the last eighth of the interval, at most
  * VHOST_PACE_SLACK_MAX_NS) so that the expirations of many queues merge;
@@ -270,6 +273,22 @@ static void vhost_pace_set_mode(struct vhost_virtqueue *vq, bool polling)
 	vq->stats.mode_switches++;
 }
 
+/*
+ * The budget vq's law plans with: all of it, or half while another queue
+ * of the device polls (a round trip then can wait for both). A sibling
+ * that changes mode meanwhile is seen at the next pass.
+ */
+static u32 vhost_pace_share_budget(struct vhost_virtqueue *vq, u32 budget_us)
+{
+	struct vhost_dev *dev = vq->dev;
+	int i;
+
+	for (i = 0; i < dev->nvqs; i++)
+		if (dev->vqs[i] != vq && READ_ONCE(dev->vqs[i]->pace.polling))
+			return max(budget_us / 2, 1U);
+	return budget_us;
+}
+
 /* Adaptive mode: the law decides from the packets moved since it last looked. */
 static bool vhost_pace_keep_polling_adaptive(struct vhost_virtqueue *vq,
 					     u32 budget_us)
@@ -278,6 +297,7 @@ static bool vhost_pace_keep_polling_adaptive(struct vhost_virtqueue *vq,
 	u64 moved = vq->stats.packets - p->law_packets;
 	u64 ns;
 
+	budget_us = vhost_pace_share_budget(vq, budget_us);
 	p->law_packets = vq->stats.packets;
 	ns = pace_law_next(&p->law, local_clock(),
 			   (u32)min_t(u64, moved, U32_MAX), budget_us);

@@ -211,7 +211,7 @@ struct vhost_iotlb {
 	  LWVHOST_A_VQ_COALESCE_FRAMES, "completions per interrupt, 0 = off") \
 	X(latency_budget_us, 0, LWVHOST_LATENCY_BUDGET_MAX_US,		\
 	  LWVHOST_A_VQ_LATENCY_BUDGET_US,				\
-	  "adaptive polling: most a poll may delay a packet in us, 0 = off")
+	  "adaptive polling: most polling adds to a round trip in us, 0 = off")
 
 #define VHOST_PACE_KNOB_FIELD(name, ...) u32 name;
 

@@ -305,6 +305,34 @@ def test_adaptive_polls_a_steady_flood_and_stops_at_once(vm):
     assert all(s["mode"] == "event" for s in settled)
 
 
+def test_adaptive_halves_the_budget_while_both_queues_poll(vm):
+    """A stream both ways under one budget: with RX in event mode TX polls
+    at the budget (4000/s, 2 ms: 8 packets a poll); with RX polling too,
+    a request and its answer can each wait for a poll, so TX plans with
+    half the budget and polls about twice as often. Measured before the
+    split: 1.2x as often (the sibling's expiries serving TX); after it:
+    1.65-1.75x."""
+    doc = scenario(vm, "split")
+
+    def polls_per_packet(runs, d):
+        for r in runs:
+            clean(r["vnet"])
+            assert r["last"] is not None, r
+        return (sum(r["last"][f"{d}_polls"] for r in runs) /
+                sum(r["last"][f"{d}_packets"] for r in runs))
+
+    alone, both = doc["tx_only"], doc["both"]
+    for r in alone:
+        assert r["last"]["rx_timer_wakeups"] == 0, r
+    for r in both:
+        assert r["last"]["rx_timer_wakeups"] > 0, r
+    # Polling either way, kicks all but vanish.
+    for r in alone + both:
+        assert r["last"]["tx_kicks"] <= 0.05 * r["last"]["tx_packets"], r
+    ratio = polls_per_packet(both, "tx") / polls_per_packet(alone, "tx")
+    assert ratio >= 1.4, (ratio, alone, both)
+
+
 def test_adaptive_leaves_sparse_request_response_in_event_mode(vm):
     """One transaction every 5 ms under a 500 us budget: a poll would
     collect a tenth of a packet, so the law never polls and adds no

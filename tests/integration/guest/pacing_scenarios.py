@@ -4,7 +4,7 @@
 prints one line `PACING_<NAME> {json}` with the raw measurements; the
 assertions live in tests/integration/test_pacing.py.
 
-    pacing_scenarios.py parity tx_poll coalesce rr idle rx_poll flap interfaces adaptive
+    pacing_scenarios.py parity tx_poll coalesce rr idle rx_poll flap interfaces adaptive split
 """
 
 import errno
@@ -401,6 +401,41 @@ def adaptive():
     emit("adaptive", out)
 
 
+def split():
+    """Adaptive pacing of a stream both ways (request/response, many in
+    flight): the TX queue plans with the whole budget while RX is in event
+    mode, and with half while RX polls too. Counters sampled while vnet
+    runs, as in shared()."""
+    load("lwvhost")
+    budget = 2000
+    # 4000 transactions/s: a poll at the full budget would collect 8 per
+    # queue, one at half the budget 4; both well above the start bar.
+    cmd = "rr --frames 8000 --rate 4000 --window 16 --event-idx"
+    out = {"budget_us": budget}
+    for _ in range(3):
+        for name, knobs in (("tx_only", {"tx_latency_budget_us": budget}),
+                            ("both", {"tx_latency_budget_us": budget,
+                                      "rx_latency_budget_us": budget})):
+            set_defaults(**knobs)
+            p = subprocess.Popen(f"{VNET} {cmd} --json", shell=True,
+                                 stdout=subprocess.PIPE, text=True)
+            dev = wait_for_device()
+            last = None
+            while p.poll() is None:
+                try:
+                    st = read_kv(f"/proc/lwvhost/{dev}/stats")
+                except (OSError, ValueError):
+                    break
+                last = {f"{d}_{c}": st[f"{d}_{c}"] for d in ("rx", "tx")
+                        for c in ("polls", "timer_wakeups", "packets", "kicks")}
+                time.sleep(0.05)
+            doc = json.loads(p.stdout.read())
+            doc["rc"] = p.wait()
+            out.setdefault(name, []).append({"last": last, "vnet": summary(doc)})
+    set_defaults()
+    emit("split", out)
+
+
 def shared():
     """Request/response with both queues polled at one interval: one timer
     expiry should serve both (shared_polls); with only TX polled there is
@@ -435,7 +470,7 @@ def shared():
 
 
 SCENARIOS = {f.__name__: f for f in (parity, tx_poll, coalesce, rr, idle, rx_poll, flap,
-                                      interfaces, adaptive, shared)}
+                                      interfaces, adaptive, split, shared)}
 
 if __name__ == "__main__":
     for name in sys.argv[1:]:
