@@ -50,6 +50,23 @@
  *    must not be kept from polling. In doubt the law lets
  *    PACE_LAW_DOUBT_PASSES passes that would start polling go by in event
  *    mode, then tries a stint again, whose outcome counts like any other.
+ *  - A stint whose polls collect one packet at a time is futile too
+ *    (starved): with one transaction in flight (request/response) a poll
+ *    can find only the request the last answer let through, however long
+ *    it waits, and polling slows the loop to about one transaction a
+ *    poll, which keeps R * B near PACE_LAW_KEEP_BATCH: polling would only
+ *    add its delay to every transaction. Until one of its polls has found
+ *    two packets or more, a stint ends starved on the PACE_LAW_SINGLES-th
+ *    poll that finds one (an open stream at R * B = 2 does so in about
+ *    one stint in a hundred). No shortcut on one poll that was expected
+ *    to collect many: stints begin when R is at a peak, so their first
+ *    polls expect too much.
+ *  - Each starved stint that ends in doubt doubles the passes let go
+ *    before the next trial, up to PACE_LAW_DOUBT_PASSES <<
+ *    PACE_LAW_BACKOFF_MAX; a stint that pays resets it. A request/
+ *    response loop then pays a trial's few delayed transactions about
+ *    once in a thousand, below its p99. (A futile burst stint costs an
+ *    empty poll but delays nothing, so it does not back off.)
  */
 #ifndef _LWVHOST_PACE_LAW_H
 #define _LWVHOST_PACE_LAW_H
@@ -61,6 +78,7 @@
 #else
 #include <stdint.h>
 typedef uint8_t u8;
+typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
 #define pace_law_div(a, b) ((a) / (b))
@@ -88,8 +106,12 @@ typedef uint64_t u64;
 /* Stints of polling remembered, and how many futile ones raise doubt. */
 #define PACE_LAW_STINTS		4
 #define PACE_LAW_FUTILE_DOUBT	3
-/* In doubt, passes that would start polling let go before a new stint. */
+/* In doubt, passes that would start polling let go before a new stint... */
 #define PACE_LAW_DOUBT_PASSES	8
+/* ...doubled after every futile trial, at most this many times. */
+#define PACE_LAW_BACKOFF_MAX	7
+/* Polls that find one packet each before any finds more: no batching. */
+#define PACE_LAW_SINGLES	4
 
 struct pace_law {
 	/* When the previous pass ended; 0 before the first. */
@@ -104,10 +126,16 @@ struct pace_law {
 	u8 dry;
 	/* The pass that began the current stint moved a burst. */
 	u8 burst;
+	/* A poll of the current stint has found two packets or more. */
+	u8 batched;
+	/* Polls of the current stint that found one packet, until batched. */
+	u8 singles;
 	/* One bit per stint, newest lowest: set if the stint was futile. */
 	u8 futile;
+	/* Doublings of the passes let go in doubt (0..PACE_LAW_BACKOFF_MAX). */
+	u8 backoff;
 	/* In doubt: passes let go since the last stint began. */
-	u8 declined;
+	u16 declined;
 };
 
 static inline void pace_law_reset(struct pace_law *l)
@@ -118,7 +146,10 @@ static inline void pace_law_reset(struct pace_law *l)
 	l->paid = 0;
 	l->dry = 0;
 	l->burst = 0;
+	l->batched = 0;
+	l->singles = 0;
 	l->futile = 0;
+	l->backoff = 0;
 	l->declined = 0;
 }
 
@@ -148,14 +179,6 @@ static inline void pace_law_measure(struct pace_law *l, u64 now_ns, u32 moved,
 		l->rate -= (l->rate - sample) / 4;
 }
 
-/* Polling ends: remember whether the stint was futile. */
-static inline void pace_law_end_stint(struct pace_law *l)
-{
-	l->futile = ((l->futile << 1) | (l->burst && !l->paid)) &
-		    ((1U << PACE_LAW_STINTS) - 1);
-	l->interval_ns = 0;
-}
-
 /* Are enough recent stints futile that R is not to be trusted? */
 static inline int pace_law_in_doubt(const struct pace_law *l)
 {
@@ -164,6 +187,25 @@ static inline int pace_law_in_doubt(const struct pace_law *l)
 	for (f = l->futile; f; f >>= 1)
 		n += f & 1;
 	return n >= PACE_LAW_FUTILE_DOUBT;
+}
+
+/*
+ * Polling ends: remember whether the stint was futile (starved: its polls
+ * collected one packet at a time; or a burst began it and no poll paid),
+ * and back off further if a starved stint leaves R in doubt.
+ */
+static inline void pace_law_end_stint(struct pace_law *l, int starved)
+{
+	int futile = starved || (l->burst && !l->paid);
+
+	l->futile = ((l->futile << 1) | futile) &
+		    ((1U << PACE_LAW_STINTS) - 1);
+	if (!futile)
+		l->backoff = 0;
+	else if (starved && pace_law_in_doubt(l) &&
+		 l->backoff < PACE_LAW_BACKOFF_MAX)
+		l->backoff++;
+	l->interval_ns = 0;
 }
 
 /*
@@ -186,6 +228,13 @@ static inline u64 pace_law_next(struct pace_law *l, u64 now_ns, u32 moved,
 	if (l->interval_ns) {
 		l->paid |= moved != 0;
 		l->dry = moved ? 0 : l->dry + 1;
+		l->batched |= moved >= 2;
+		if (!l->batched && moved == 1 &&
+		    ++l->singles >= PACE_LAW_SINGLES) {
+			/* One at a time, however long the poll waits. */
+			pace_law_end_stint(l, 1);
+			return 0;
+		}
 	}
 	if (l->interval_ns && !moved &&
 	    (strong || !l->paid || l->dry >= PACE_LAW_WEAK_EMPTIES)) {
@@ -195,24 +244,26 @@ static inline u64 pace_law_next(struct pace_law *l, u64 now_ns, u32 moved,
 		 */
 		if (strong)
 			l->rate /= 2;
-		pace_law_end_stint(l);
+		pace_law_end_stint(l, 0);
 		return 0;
 	}
 	batch = pace_law_div(l->rate * budget_ns, PACE_LAW_NS_PER_SEC);
 	if (batch < (l->interval_ns ? PACE_LAW_KEEP_BATCH : PACE_LAW_MIN_BATCH)) {
 		/* Even the budget would not collect a batch. */
 		if (l->interval_ns)
-			pace_law_end_stint(l);
+			pace_law_end_stint(l, 0);
 		return 0;
 	}
 	if (!l->interval_ns) {
 		/* In event mode: a stint begins, unless R is in doubt. */
 		if (pace_law_in_doubt(l) &&
-		    ++l->declined <= PACE_LAW_DOUBT_PASSES)
+		    ++l->declined <= PACE_LAW_DOUBT_PASSES << l->backoff)
 			return 0;
 		l->declined = 0;
 		l->paid = 0;
 		l->dry = 0;
+		l->batched = 0;
+		l->singles = 0;
 		l->burst = moved >= PACE_LAW_BURST;
 	}
 	interval = pace_law_div(PACE_LAW_BATCH * PACE_LAW_NS_PER_SEC, l->rate);
