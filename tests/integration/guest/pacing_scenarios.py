@@ -401,11 +401,30 @@ def adaptive():
     emit("adaptive", out)
 
 
+def last_counters(cmd, counters):
+    """Run `vnet cmd`, sampling both directions' counters from
+    /proc/lwvhost while it runs (the device goes with it): the last
+    sample and vnet's summary."""
+    p = subprocess.Popen(f"{VNET} {cmd} --json", shell=True,
+                         stdout=subprocess.PIPE, text=True)
+    dev = wait_for_device()
+    last = None
+    while p.poll() is None:
+        try:
+            st = read_kv(f"/proc/lwvhost/{dev}/stats")
+        except (OSError, ValueError):
+            break
+        last = {f"{d}_{c}": st[f"{d}_{c}"] for d in ("rx", "tx") for c in counters}
+        time.sleep(0.05)
+    doc = json.loads(p.stdout.read())
+    doc["rc"] = p.wait()
+    return last, summary(doc)
+
+
 def split():
     """Adaptive pacing of a stream both ways (request/response, many in
     flight): the TX queue plans with the whole budget while RX is in event
-    mode, and with half while RX polls too. Counters sampled while vnet
-    runs, as in shared()."""
+    mode, and with half while RX polls too."""
     load("lwvhost")
     budget = 2000
     # 4000 transactions/s: a poll at the full budget would collect 8 per
@@ -417,21 +436,8 @@ def split():
                             ("both", {"tx_latency_budget_us": budget,
                                       "rx_latency_budget_us": budget})):
             set_defaults(**knobs)
-            p = subprocess.Popen(f"{VNET} {cmd} --json", shell=True,
-                                 stdout=subprocess.PIPE, text=True)
-            dev = wait_for_device()
-            last = None
-            while p.poll() is None:
-                try:
-                    st = read_kv(f"/proc/lwvhost/{dev}/stats")
-                except (OSError, ValueError):
-                    break
-                last = {f"{d}_{c}": st[f"{d}_{c}"] for d in ("rx", "tx")
-                        for c in ("polls", "timer_wakeups", "packets", "kicks")}
-                time.sleep(0.05)
-            doc = json.loads(p.stdout.read())
-            doc["rc"] = p.wait()
-            out.setdefault(name, []).append({"last": last, "vnet": summary(doc)})
+            last, doc = last_counters(cmd, ("polls", "timer_wakeups", "packets", "kicks"))
+            out.setdefault(name, []).append({"last": last, "vnet": doc})
     set_defaults()
     emit("split", out)
 
@@ -439,8 +445,7 @@ def split():
 def shared():
     """Request/response with both queues polled at one interval: one timer
     expiry should serve both (shared_polls); with only TX polled there is
-    no sibling to serve. The counters are sampled while vnet runs (the
-    device goes with it)."""
+    no sibling to serve."""
     load("lwvhost")
     counters = ("polls", "timer_wakeups", "shared_polls", "packets")
     # The interval is well above a pass under TCG (100-250 us), so that a
@@ -451,20 +456,8 @@ def shared():
                                   "tx_idle_polls": 64, "rx_idle_polls": 64}),
                         ("tx_only", {"tx_poll_interval_us": 1000, "tx_idle_polls": 64})):
         set_defaults(**knobs)
-        p = subprocess.Popen(f"{VNET} {cmd} --json", shell=True,
-                             stdout=subprocess.PIPE, text=True)
-        dev = wait_for_device()
-        last = None
-        while p.poll() is None:
-            try:
-                st = read_kv(f"/proc/lwvhost/{dev}/stats")
-            except (OSError, ValueError):
-                break
-            last = {f"{d}_{c}": st[f"{d}_{c}"] for d in ("rx", "tx") for c in counters}
-            time.sleep(0.05)
-        doc = json.loads(p.stdout.read())
-        doc["rc"] = p.wait()
-        out[name] = {"last": last, "vnet": summary(doc)}
+        last, doc = last_counters(cmd, counters)
+        out[name] = {"last": last, "vnet": doc}
     set_defaults()
     emit("shared", out)
 
