@@ -5,6 +5,7 @@ prints one line `PACING_<NAME> {json}` with the raw measurements; the
 assertions live in tests/integration/test_pacing.py.
 
     pacing_scenarios.py parity tx_poll coalesce rr idle rx_poll flap interfaces adaptive split
+    starved shared
 """
 
 import errno
@@ -442,6 +443,20 @@ def split():
     emit("split", out)
 
 
+def starved():
+    """One transaction in flight, as fast as vnet goes (about 2000 a second
+    under TCG), both queues under a budget at which that rate looks worth
+    polling: each poll can only find the one request the last answer let
+    through."""
+    load("lwvhost")
+    budget = 1600
+    set_defaults(tx_latency_budget_us=budget, rx_latency_budget_us=budget)
+    last, doc = last_counters("rr --frames 3000 --event-idx",
+                              ("polls", "timer_wakeups", "packets", "mode_switches"))
+    set_defaults()
+    emit("starved", {"budget_us": budget, "last": last, "vnet": doc})
+
+
 def shared():
     """Request/response with both queues polled at one interval: one timer
     expiry should serve both (shared_polls); with only TX polled there is
@@ -463,7 +478,7 @@ def shared():
 
 
 SCENARIOS = {f.__name__: f for f in (parity, tx_poll, coalesce, rr, idle, rx_poll, flap,
-                                      interfaces, adaptive, split, shared)}
+                                      interfaces, adaptive, split, starved, shared)}
 
 if __name__ == "__main__":
     for name in sys.argv[1:]:
