@@ -120,8 +120,6 @@ struct pace_law {
 	u64 rate;
 	/* The interval last chosen; 0 while in event mode. */
 	u64 interval_ns;
-	/* A poll of the current stint has found something. */
-	u8 paid;
 	/* Empty polls in a row, in the current stint. */
 	u8 dry;
 	/* The pass that began the current stint moved a burst. */
@@ -143,7 +141,6 @@ static inline void pace_law_reset(struct pace_law *l)
 	l->last_ns = 0;
 	l->rate = 0;
 	l->interval_ns = 0;
-	l->paid = 0;
 	l->dry = 0;
 	l->burst = 0;
 	l->batched = 0;
@@ -179,6 +176,12 @@ static inline void pace_law_measure(struct pace_law *l, u64 now_ns, u32 moved,
 		l->rate -= (l->rate - sample) / 4;
 }
 
+/* Has a poll of the current stint found something? */
+static inline int pace_law_paid(const struct pace_law *l)
+{
+	return l->batched || l->singles;
+}
+
 /* Are enough recent stints futile that R is not to be trusted? */
 static inline int pace_law_in_doubt(const struct pace_law *l)
 {
@@ -196,7 +199,7 @@ static inline int pace_law_in_doubt(const struct pace_law *l)
  */
 static inline void pace_law_end_stint(struct pace_law *l, int starved)
 {
-	int futile = starved || (l->burst && !l->paid);
+	int futile = starved || (l->burst && !pace_law_paid(l));
 
 	l->futile = ((l->futile << 1) | futile) &
 		    ((1U << PACE_LAW_STINTS) - 1);
@@ -226,7 +229,6 @@ static inline u64 pace_law_next(struct pace_law *l, u64 now_ns, u32 moved,
 
 	pace_law_measure(l, now_ns, moved, budget_ns);
 	if (l->interval_ns) {
-		l->paid |= moved != 0;
 		l->dry = moved ? 0 : l->dry + 1;
 		l->batched |= moved >= 2;
 		if (!l->batched && moved == 1 &&
@@ -237,7 +239,7 @@ static inline u64 pace_law_next(struct pace_law *l, u64 now_ns, u32 moved,
 		}
 	}
 	if (l->interval_ns && !moved &&
-	    (strong || !l->paid || l->dry >= PACE_LAW_WEAK_EMPTIES)) {
+	    (strong || !pace_law_paid(l) || l->dry >= PACE_LAW_WEAK_EMPTIES)) {
 		/*
 		 * The burst is over, the stint never found anything, or weak
 		 * evidence came twice in a row (odds e^-4 near R * B = 2).
@@ -260,7 +262,6 @@ static inline u64 pace_law_next(struct pace_law *l, u64 now_ns, u32 moved,
 		    ++l->declined <= PACE_LAW_DOUBT_PASSES << l->backoff)
 			return 0;
 		l->declined = 0;
-		l->paid = 0;
 		l->dry = 0;
 		l->batched = 0;
 		l->singles = 0;
