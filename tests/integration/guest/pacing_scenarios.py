@@ -160,17 +160,17 @@ def rr(rounds=5):
     emit("rr", out)
 
 
-def watch(cmd, d):
-    """Run `vnet cmd` and sample direction d's counters and mode from
-    /proc/lwvhost every 50 ms while it runs: (samples, vnet summary)."""
+def sample_while(cmd, sample):
+    """Run `vnet cmd` and, every 50 ms while it runs, keep sample(dev) of
+    its lwvhost device: (samples, vnet summary). Sampling stops when the
+    device goes, which may be before vnet exits."""
     p = subprocess.Popen(f"{VNET} {cmd} --json", shell=True,
                          stdout=subprocess.PIPE, text=True)
     dev = wait_for_device()
     samples = []
     while p.poll() is None:
         try:
-            st = read_kv(f"/proc/lwvhost/{dev}/stats")
-            info = read_kv(f"/proc/lwvhost/{dev}/info")
+            samples.append(sample(dev))
         except (FileNotFoundError, ValueError):
             break
         except OSError as e:
@@ -178,16 +178,35 @@ def watch(cmd, d):
             if e.errno != errno.EIO:
                 raise
             break
-        samples.append({"t": time.monotonic(), "packets": st[f"{d}_packets"],
-                        "kicks": st[f"{d}_kicks"], "polls": st[f"{d}_polls"],
-                        "timer_wakeups": st[f"{d}_timer_wakeups"],
-                        "empty_polls": st[f"{d}_empty_polls"],
-                        "mode_switches": st[f"{d}_mode_switches"],
-                        "mode": info[f"{d}_mode"]})
         time.sleep(0.05)
     doc = json.loads(p.stdout.read())
     doc["rc"] = p.wait()
     return samples, summary(doc)
+
+
+def watch(cmd, d):
+    """Direction d's counters and mode over a `vnet cmd` run: (samples,
+    vnet summary)."""
+    def sample(dev):
+        st = read_kv(f"/proc/lwvhost/{dev}/stats")
+        info = read_kv(f"/proc/lwvhost/{dev}/info")
+        return {"t": time.monotonic(), "packets": st[f"{d}_packets"],
+                "kicks": st[f"{d}_kicks"], "polls": st[f"{d}_polls"],
+                "timer_wakeups": st[f"{d}_timer_wakeups"],
+                "empty_polls": st[f"{d}_empty_polls"],
+                "mode_switches": st[f"{d}_mode_switches"],
+                "mode": info[f"{d}_mode"]}
+    return sample_while(cmd, sample)
+
+
+def last_counters(cmd, counters):
+    """Both directions' counters as last seen in a `vnet cmd` run (None if
+    never), and vnet's summary."""
+    def sample(dev):
+        st = read_kv(f"/proc/lwvhost/{dev}/stats")
+        return {f"{d}_{c}": st[f"{d}_{c}"] for d in ("rx", "tx") for c in counters}
+    samples, doc = sample_while(cmd, sample)
+    return (samples[-1] if samples else None), doc
 
 
 def idle():
@@ -404,26 +423,6 @@ def adaptive():
         out.setdefault("rr_coalesce", []).append({"last": last, "vnet": doc})
     set_defaults()
     emit("adaptive", out)
-
-
-def last_counters(cmd, counters):
-    """Run `vnet cmd`, sampling both directions' counters from
-    /proc/lwvhost while it runs (the device goes with it): the last
-    sample and vnet's summary."""
-    p = subprocess.Popen(f"{VNET} {cmd} --json", shell=True,
-                         stdout=subprocess.PIPE, text=True)
-    dev = wait_for_device()
-    last = None
-    while p.poll() is None:
-        try:
-            st = read_kv(f"/proc/lwvhost/{dev}/stats")
-        except (OSError, ValueError):
-            break
-        last = {f"{d}_{c}": st[f"{d}_{c}"] for d in ("rx", "tx") for c in counters}
-        time.sleep(0.05)
-    doc = json.loads(p.stdout.read())
-    doc["rc"] = p.wait()
-    return last, summary(doc)
 
 
 def split():
