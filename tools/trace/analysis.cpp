@@ -319,21 +319,9 @@ struct Walk {
 	uint64_t no_time = 0;  // wakeups without a timestamp
 };
 
-// The start times of the outermost queue calls under frame idx.
-void queue_calls_under(const Trace &t, int idx, const Profile &profile,
-		       std::vector<std::optional<uint64_t>> &starts)
-{
-	for (int c : t.frames[idx].children) {
-		const Frame &f = t.frames[c];
-		if (set_has(profile.wakeup_funcs, f.func))
-			starts.push_back(f.start_ns);
-		else
-			queue_calls_under(t, c, profile, starts);
-	}
-}
-
 // The worker's passes (outermost pass functions, with their packets),
-// the wakeup calls (outermost only) and the handler starts, in one walk.
+// the wakeup calls (outermost only, and each queue call past the first
+// under one timer callback) and the handler starts, in one walk.
 Walk walk_passes(const Trace &t, const Profile &profile, Analysis &a)
 {
 	Walk w;
@@ -341,21 +329,28 @@ Walk walk_passes(const Trace &t, const Profile &profile, Analysis &a)
 	auto &handlers = w.handlers;
 	uint64_t &wakeups_no_time = w.no_time;
 	// Walk each tree once, remembering whether we are inside a pass or a
-	// wakeup call already.
+	// wakeup call already, and inside which timer callback (an index into
+	// timer_queue_calls, or -1) and whether under one of its queue calls.
 	struct Item {
 		int idx;
 		bool in_pass, in_wakeup;
+		int timer;
+		bool in_queue_call;
 	};
+	// Per timer callback: the outermost queue calls seen under it so far.
+	std::vector<int> timer_queue_calls;
 	std::vector<Item> todo;
 	auto roots = t.roots();
 	for (auto it = roots.rbegin(); it != roots.rend(); ++it)
-		todo.push_back({*it, false, false});
+		todo.push_back({*it, false, false, -1, false});
 	// Depth-first in trace order: children pushed in reverse.
 	while (!todo.empty()) {
 		Item it = todo.back();
 		todo.pop_back();
 		const Frame &f = t.frames[it.idx];
 		bool in_pass = it.in_pass, in_wakeup = it.in_wakeup;
+		int timer_cb = it.timer;
+		bool in_queue_call = it.in_queue_call;
 		if (!in_pass) {
 			auto pk = find_name(profile.pass_funcs, f.func);
 			if (pk != profile.pass_funcs.end()) {
@@ -384,7 +379,8 @@ Walk walk_passes(const Trace &t, const Profile &profile, Analysis &a)
 		if (set_has(profile.no_wakeup_under, f.func))
 			in_wakeup = true;
 		bool timer = set_has(profile.timer_wakeup_funcs, f.func);
-		if (!in_wakeup && (timer || set_has(profile.wakeup_funcs, f.func))) {
+		bool queue_call = set_has(profile.wakeup_funcs, f.func);
+		if (!in_wakeup && (timer || queue_call)) {
 			in_wakeup = true;
 			a.wakeups.by_func[std::string(base_name(f.func))]++;
 			a.wakeups.timer_wakeups += timer;
@@ -392,21 +388,23 @@ Walk walk_passes(const Trace &t, const Profile &profile, Analysis &a)
 				wakeups.push_back({*f.start_ns, timer});
 			else
 				wakeups_no_time++;
+			if (timer) {
+				timer_cb = int(timer_queue_calls.size());
+				timer_queue_calls.push_back(0);
+			}
+		} else if (timer_cb >= 0 && !in_queue_call && queue_call &&
+			   ++timer_queue_calls[timer_cb] > 1) {
 			// One poll-timer expiry may also queue a sibling queue's
 			// handler: every queue call past the first is a wakeup too.
-			std::vector<std::optional<uint64_t>> queued;
-			if (timer)
-				queue_calls_under(t, it.idx, profile, queued);
-			for (size_t q = 1; q < queued.size(); q++) {
-				a.wakeups.shared_wakeups++;
-				if (queued[q])
-					wakeups.push_back({*queued[q], true});
-				else
-					wakeups_no_time++;
-			}
+			a.wakeups.shared_wakeups++;
+			if (f.start_ns)
+				wakeups.push_back({*f.start_ns, true});
+			else
+				wakeups_no_time++;
 		}
+		in_queue_call = in_queue_call || (timer_cb >= 0 && queue_call);
 		for (auto c = f.children.rbegin(); c != f.children.rend(); ++c)
-			todo.push_back({*c, in_pass, in_wakeup});
+			todo.push_back({*c, in_pass, in_wakeup, timer_cb, in_queue_call});
 	}
 
 	return w;
