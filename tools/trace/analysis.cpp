@@ -329,28 +329,27 @@ Walk walk_passes(const Trace &t, const Profile &profile, Analysis &a)
 	auto &handlers = w.handlers;
 	uint64_t &wakeups_no_time = w.no_time;
 	// Walk each tree once, remembering whether we are inside a pass or a
-	// wakeup call already, and inside which timer callback (an index into
-	// timer_queue_calls, or -1) and whether under one of its queue calls.
+	// wakeup call already, inside a timer callback, and under one of its
+	// queue calls.
 	struct Item {
 		int idx;
-		bool in_pass, in_wakeup;
-		int timer;
-		bool in_queue_call;
+		bool in_pass, in_wakeup, in_timer, in_queue_call;
 	};
-	// Per timer callback: the outermost queue calls seen under it so far.
-	std::vector<int> timer_queue_calls;
+	// Outermost queue calls under the timer callback being walked: the
+	// walk is depth-first and a timer under a wakeup is not counted, so
+	// one callback's subtree ends before the next callback begins.
+	int timer_queue_calls = 0;
 	std::vector<Item> todo;
 	auto roots = t.roots();
 	for (auto it = roots.rbegin(); it != roots.rend(); ++it)
-		todo.push_back({*it, false, false, -1, false});
+		todo.push_back({*it, false, false, false, false});
 	// Depth-first in trace order: children pushed in reverse.
 	while (!todo.empty()) {
 		Item it = todo.back();
 		todo.pop_back();
 		const Frame &f = t.frames[it.idx];
 		bool in_pass = it.in_pass, in_wakeup = it.in_wakeup;
-		int timer_cb = it.timer;
-		bool in_queue_call = it.in_queue_call;
+		bool in_timer = it.in_timer, in_queue_call = it.in_queue_call;
 		if (!in_pass) {
 			auto pk = find_name(profile.pass_funcs, f.func);
 			if (pk != profile.pass_funcs.end()) {
@@ -389,11 +388,11 @@ Walk walk_passes(const Trace &t, const Profile &profile, Analysis &a)
 			else
 				wakeups_no_time++;
 			if (timer) {
-				timer_cb = int(timer_queue_calls.size());
-				timer_queue_calls.push_back(0);
+				in_timer = true;
+				timer_queue_calls = 0;
 			}
-		} else if (timer_cb >= 0 && !in_queue_call && queue_call &&
-			   ++timer_queue_calls[timer_cb] > 1) {
+		} else if (in_timer && !in_queue_call && queue_call &&
+			   ++timer_queue_calls > 1) {
 			// One poll-timer expiry may also queue a sibling queue's
 			// handler: every queue call past the first is a wakeup too.
 			a.wakeups.shared_wakeups++;
@@ -402,9 +401,9 @@ Walk walk_passes(const Trace &t, const Profile &profile, Analysis &a)
 			else
 				wakeups_no_time++;
 		}
-		in_queue_call = in_queue_call || (timer_cb >= 0 && queue_call);
+		in_queue_call = in_queue_call || (in_timer && queue_call);
 		for (auto c = f.children.rbegin(); c != f.children.rend(); ++c)
-			todo.push_back({*c, in_pass, in_wakeup, timer_cb, in_queue_call});
+			todo.push_back({*c, in_pass, in_wakeup, in_timer, in_queue_call});
 	}
 
 	return w;
