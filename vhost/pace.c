@@ -300,7 +300,7 @@ static bool vhost_pace_keep_polling_adaptive(struct vhost_virtqueue *vq,
 	budget_us = vhost_pace_share_budget(vq, budget_us);
 	p->law_packets = vq->stats.packets;
 	ns = pace_law_next(&p->law, local_clock(),
-			   (u32)min_t(u64, moved, U32_MAX), budget_us);
+			   (u32)min_t(u64, moved, U32_MAX), budget_us, vq->num);
 	vhost_pace_set_mode(vq, ns != 0);
 	if (!ns) {
 		/*
