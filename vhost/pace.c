@@ -137,6 +137,13 @@ void vhost_pace_reset(struct vhost_virtqueue *vq)
 	vhost_pace_restart(vq);
 }
 
+/* What the law has seen: the next look counts from here. */
+static void vhost_pace_law_looked(struct vhost_virtqueue *vq)
+{
+	vq->pace.law_packets = vq->stats.packets;
+	vq->pace.law_avail = vq->last_avail_idx;
+}
+
 /*
  * A backend was (re)attached: start over in event mode, but keep a signal
  * that is still held for completions already in the used ring. The worker
@@ -149,7 +156,7 @@ void vhost_pace_restart(struct vhost_virtqueue *vq)
 	WRITE_ONCE(vq->pace.polling, false);
 	vq->pace.idle = 0;
 	pace_law_reset(&vq->pace.law);
-	vq->pace.law_packets = vq->stats.packets;
+	vhost_pace_law_looked(vq);
 	if (!vq->pace.signal_held)
 		vq->pace.signal_base = vq->last_used_idx;
 }
@@ -295,12 +302,19 @@ static bool vhost_pace_keep_polling_adaptive(struct vhost_virtqueue *vq,
 {
 	struct vhost_pace *p = &vq->pace;
 	u64 moved = vq->stats.packets - p->law_packets;
+	/*
+	 * Chains taken from the ring since, modulo 2^16: exact unless a flood
+	 * took more between two looks (passes cut short by the weight do not
+	 * look), which skews the sizing of one pass.
+	 */
+	u16 chains = vq->last_avail_idx - p->law_avail;
 	u64 ns;
 
 	budget_us = vhost_pace_share_budget(vq, budget_us);
-	p->law_packets = vq->stats.packets;
+	vhost_pace_law_looked(vq);
 	ns = pace_law_next(&p->law, local_clock(),
-			   (u32)min_t(u64, moved, U32_MAX), budget_us, vq->num);
+			   (u32)min_t(u64, moved, U32_MAX), chains, budget_us,
+			   vq->num);
 	vhost_pace_set_mode(vq, ns != 0);
 	if (!ns) {
 		/*
@@ -333,6 +347,8 @@ bool vhost_pace_keep_polling(struct vhost_virtqueue *vq, bool found)
 
 	if (budget)
 		return vhost_pace_keep_polling_adaptive(vq, budget);
+	/* A budget set later finds the law counting from now. */
+	vhost_pace_law_looked(vq);
 	if (!interval) {
 		vhost_pace_set_mode(vq, false);
 		return false;

@@ -5,17 +5,21 @@
  *
  * Adaptive mode (latency_budget_us = B > 0) replaces a fixed poll interval.
  * After every handler pass the law is told the time, how many packets the
- * pass moved and the ring's size, and answers with the next poll interval,
- * or 0 for event mode (notifications on, as stock):
+ * pass moved and in how many descriptor chains, and the ring's size; it
+ * answers with the next poll interval, or 0 for event mode (notifications
+ * on, as stock):
  *
  *  - It keeps R, an EWMA of the arrival rate: packets moved per second of
  *    time since the previous pass (each pass moves what arrived since the
  *    last one, in event and in poll mode alike). R rises fast (weight 1/2)
  *    and falls slowly (1/4), so one quiet gap inside a burst does not end
- *    polling. A pass counts as at least B / PACE_LAW_BATCH long: one packet
- *    close behind another then lifts R * B at most to PACE_LAW_BATCH, and
- *    cannot fake a burst. A gap of PACE_LAW_BATCH budgets or more ends
- *    whatever stream R described: R restarts from that pass.
+ *    polling. A kicked pass counts as at least B / PACE_LAW_BATCH long:
+ *    one packet close behind another then lifts R * B at most to
+ *    PACE_LAW_BATCH, and cannot fake a burst. (A poll's span is the
+ *    interval the law chose, and counts as it is: measured as B / 8, a
+ *    fast stream's shorter polls would understate R and come late.) A gap
+ *    of PACE_LAW_BATCH budgets or more ends whatever stream R described:
+ *    R restarts from that pass.
  *  - It polls only while a poll collects a useful batch. Polling starts
  *    when R * B reaches PACE_LAW_MIN_BATCH packets (in event mode: kicks
  *    come closer together than B / PACE_LAW_MIN_BATCH), on the pass that
@@ -33,7 +37,10 @@
  *    packet, and a steady stream then polls at B, as the best fixed
  *    interval under B does; a quarter leaves the ring room for the rate
  *    to quadruple before a poll comes too late for it (with notifications
- *    off the guest cannot ask for service sooner).
+ *    off the guest cannot ask for service sooner). The ring holds
+ *    descriptor chains, not packets: a received packet may take several
+ *    buffers, so the quarter is counted in the chains per packet of the
+ *    last pass that moved any.
  *  - An empty poll that was expected to collect PACE_LAW_STRONG packets or
  *    more (odds e^-4 if R still held) means the burst is over: the queue
  *    goes back to event mode at once and R is halved, so that polling
@@ -127,6 +134,8 @@ struct pace_law {
 	u64 rate;
 	/* The interval last chosen; 0 while in event mode. */
 	u64 interval_ns;
+	/* Packets that fill the ring's share, from the last pass that moved any. */
+	u32 fill;
 	/* Empty polls in a row, in the current stint. */
 	u8 dry;
 	/* The pass that began the current stint moved a burst. */
@@ -148,6 +157,7 @@ static inline void pace_law_reset(struct pace_law *l)
 	l->last_ns = 0;
 	l->rate = 0;
 	l->interval_ns = 0;
+	l->fill = 0;
 	l->dry = 0;
 	l->burst = 0;
 	l->batched = 0;
@@ -157,7 +167,10 @@ static inline void pace_law_reset(struct pace_law *l)
 	l->declined = 0;
 }
 
-/* Fold one pass (moved packets, ending at now_ns) into R. */
+/*
+ * Fold one pass (moved packets, ending at now_ns) into R. interval_ns is
+ * still the previous choice: non-zero if this pass was a poll.
+ */
 static inline void pace_law_measure(struct pace_law *l, u64 now_ns, u32 moved,
 				    u64 budget_ns)
 {
@@ -168,7 +181,7 @@ static inline void pace_law_measure(struct pace_law *l, u64 now_ns, u32 moved,
 	l->last_ns = now_ns;
 	if (moved > PACE_LAW_MAX_MOVED)
 		moved = PACE_LAW_MAX_MOVED;
-	if (span < budget_ns / PACE_LAW_BATCH)
+	if (!l->interval_ns && span < budget_ns / PACE_LAW_BATCH)
 		span = budget_ns / PACE_LAW_BATCH;
 	if (span < PACE_LAW_MIN_SPAN_NS)
 		span = PACE_LAW_MIN_SPAN_NS;
@@ -219,15 +232,30 @@ static inline void pace_law_end_stint(struct pace_law *l, int starved)
 }
 
 /*
- * The next poll interval in ns after a pass that moved `moved` packets and
- * ended at now_ns, or 0: event mode. budget_us > 0; ring: the entries of
- * the queue's ring.
+ * Packets that fill 1/PACE_LAW_RING_SHARE of a ring of `ring` entries when
+ * `moved` packets took `chains` descriptor chains (at least one each).
+ */
+static inline void pace_law_size(struct pace_law *l, u32 moved, u32 chains,
+				 u32 ring)
+{
+	u64 fill = ring / PACE_LAW_RING_SHARE;
+
+	if (!moved)
+		return;
+	if (chains > moved)
+		fill = pace_law_div(fill * moved, chains);
+	l->fill = fill > PACE_LAW_BATCH ? fill : PACE_LAW_BATCH;
+}
+
+/*
+ * The next poll interval in ns after a pass that moved `moved` packets in
+ * `chains` descriptor chains and ended at now_ns, or 0: event mode.
+ * budget_us > 0; ring: the entries of the queue's ring.
  */
 static inline u64 pace_law_next(struct pace_law *l, u64 now_ns, u32 moved,
-				u32 budget_us, u32 ring)
+				u32 chains, u32 budget_us, u32 ring)
 {
 	u64 budget_ns = (u64)budget_us * 1000;
-	u64 fill = ring / PACE_LAW_RING_SHARE;
 	u64 interval, batch;
 	/*
 	 * Did the interval ending now expect PACE_LAW_STRONG packets or more?
@@ -237,6 +265,7 @@ static inline u64 pace_law_next(struct pace_law *l, u64 now_ns, u32 moved,
 		     PACE_LAW_STRONG * PACE_LAW_NS_PER_SEC;
 
 	pace_law_measure(l, now_ns, moved, budget_ns);
+	pace_law_size(l, moved, chains, ring);
 	if (l->interval_ns) {
 		l->dry = moved ? 0 : l->dry + 1;
 		l->batched |= moved >= 2;
@@ -276,9 +305,7 @@ static inline u64 pace_law_next(struct pace_law *l, u64 now_ns, u32 moved,
 		l->singles = 0;
 		l->burst = moved >= PACE_LAW_BURST;
 	}
-	if (fill < PACE_LAW_BATCH)
-		fill = PACE_LAW_BATCH;
-	interval = pace_law_div(fill * PACE_LAW_NS_PER_SEC, l->rate);
+	interval = pace_law_div((u64)l->fill * PACE_LAW_NS_PER_SEC, l->rate);
 	if (interval > budget_ns)
 		interval = budget_ns;
 	if (interval < PACE_LAW_MIN_INTERVAL_NS)

@@ -237,8 +237,9 @@ struct vhost_pace {
 	u32 idle;
 	/* Adaptive mode (latency_budget_us > 0): the law's state. */
 	struct pace_law law;
-	/* stats.packets when the law last looked. */
+	/* stats.packets and last_avail_idx when the law last looked. */
 	u64 law_packets;
+	u16 law_avail;
 	/*
 	 * Length of the interval poll_timer was last armed with; a sibling's
 	 * expiry serves this vq early only within the last half of it.

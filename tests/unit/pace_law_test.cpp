@@ -19,10 +19,11 @@ constexpr u64 kUs = 1000;
 // Entries of the simulated queue's ring (QEMU's default).
 constexpr u32 kRing = 256;
 
-// One handler pass.
+// A pass whose packets took one descriptor chain each (TX, or RX with
+// buffers large enough for a packet).
 u64 pass(pace_law *law, u64 now, u32 moved, u32 budget_us, u32 ring = kRing)
 {
-	return pace_law_next(law, now, moved, budget_us, ring);
+	return pace_law_next(law, now, moved, moved, budget_us, ring);
 }
 
 struct SimResult {
@@ -176,6 +177,45 @@ TEST(PaceLaw, TheBudgetBoundsEveryDelay)
 		SimResult r = simulate(constant_rate(3 * kUs, 5000), budget);
 		EXPECT_LE(r.max_delay_ns, u64(budget) * kUs) << "budget " << budget;
 	}
+}
+
+TEST(PaceLaw, PacketsOfSeveralBuffersFillTheRingSooner)
+{
+	// 50 kpps received into mergeable buffers, four chains a packet,
+	// budget 10 ms: a quarter of the ring is 64 chains, 16 packets, so
+	// the law polls every 320 us, not every 1.28 ms as for one chain a
+	// packet (which would need 256 entries a poll: the whole ring).
+	pace_law law;
+	pace_law_reset(&law);
+	u64 t = 0, iv = 0;
+	for (int i = 0; i < 200; i++) {
+		u64 gap = iv ? iv : 20 * kUs;
+		u32 moved = u32(gap / (20 * kUs));
+		t += gap;
+		iv = pace_law_next(&law, t, moved, 4 * moved, 10000, kRing);
+	}
+	double per_poll = double(iv) / double(20 * kUs);
+	EXPECT_GE(per_poll, 12.0);
+	EXPECT_LE(per_poll, 20.0);
+}
+
+TEST(PaceLaw, TheRingShareIsCountedInChains)
+{
+	pace_law law;
+	pace_law_reset(&law);
+	u64 t = 0;
+	// 10 packets in 40 chains: a quarter of 256 entries is 16 packets.
+	pace_law_next(&law, t += 100 * kUs, 10, 40, 1000, kRing);
+	EXPECT_EQ(law.fill, 16u);
+	// A pass that moved nothing says nothing about packet sizes.
+	pace_law_next(&law, t += 100 * kUs, 0, 0, 1000, kRing);
+	EXPECT_EQ(law.fill, 16u);
+	// Fewer chains than packets (the index wrapped): one chain a packet.
+	pace_law_next(&law, t += 100 * kUs, 10, 5, 1000, kRing);
+	EXPECT_EQ(law.fill, 64u);
+	// A small ring still gets polls of PACE_LAW_BATCH packets.
+	pace_law_next(&law, t += 100 * kUs, 10, 10, 1000, 16);
+	EXPECT_EQ(law.fill, u32(PACE_LAW_BATCH));
 }
 
 TEST(PaceLaw, FastTrafficPollsNoSoonerThanTheMinimum)
