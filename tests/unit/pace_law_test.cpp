@@ -104,6 +104,25 @@ u64 warm_up(pace_law *law, u64 *t, u64 gap_ns, u32 per_poll, u32 budget_us,
 	return iv;
 }
 
+// A fresh law driven by a steady stream, one packet every gap_ns taking
+// `chains` descriptor chains each: a kicked pass moves one packet, a poll
+// what arrived during its interval. Returns the interval it settles on.
+u64 steady_interval(u64 gap_ns, u32 chains, u32 budget_us, u32 ring)
+{
+	pace_law law;
+	u64 t = 0, iv = 0;
+
+	pace_law_reset(&law);
+	for (int i = 0; i < 200; i++) {
+		u64 span = iv ? iv : gap_ns;
+		u32 moved = u32(span / gap_ns);
+
+		t += span;
+		iv = pace_law_next(&law, t, moved, chains * moved, budget_us, ring);
+	}
+	return iv;
+}
+
 std::vector<u64> constant_rate(u64 gap_ns, u64 count, u64 start = 0)
 {
 	std::vector<u64> a;
@@ -157,15 +176,8 @@ TEST(PaceLaw, AFastStreamIsPolledBeforeTheRingFills)
 	// packets pile up in a 256-entry ring; the law polls when a quarter
 	// of it (64) has arrived, and a smaller ring is polled sooner.
 	for (u32 ring : {256u, 64u}) {
-		pace_law law;
-		pace_law_reset(&law);
-		u64 t = 0, iv = 0;
-		for (int i = 0; i < 200; i++) {
-			u64 gap = iv ? iv : 5 * kUs;
-			t += gap;
-			iv = pass(&law, t, u32(gap / (5 * kUs)), 1000, ring);
-		}
-		double per_poll = double(iv) / double(5 * kUs);
+		double per_poll = double(steady_interval(5 * kUs, 1, 1000, ring)) /
+				  double(5 * kUs);
 		EXPECT_GE(per_poll, 0.75 * ring / 4) << "ring " << ring;
 		EXPECT_LE(per_poll, 1.25 * ring / 4) << "ring " << ring;
 	}
@@ -185,16 +197,8 @@ TEST(PaceLaw, PacketsOfSeveralBuffersFillTheRingSooner)
 	// budget 10 ms: a quarter of the ring is 64 chains, 16 packets, so
 	// the law polls every 320 us, not every 1.28 ms as for one chain a
 	// packet (which would need 256 entries a poll: the whole ring).
-	pace_law law;
-	pace_law_reset(&law);
-	u64 t = 0, iv = 0;
-	for (int i = 0; i < 200; i++) {
-		u64 gap = iv ? iv : 20 * kUs;
-		u32 moved = u32(gap / (20 * kUs));
-		t += gap;
-		iv = pace_law_next(&law, t, moved, 4 * moved, 10000, kRing);
-	}
-	double per_poll = double(iv) / double(20 * kUs);
+	double per_poll = double(steady_interval(20 * kUs, 4, 10000, kRing)) /
+			  double(20 * kUs);
 	EXPECT_GE(per_poll, 12.0);
 	EXPECT_LE(per_poll, 20.0);
 }
