@@ -315,17 +315,23 @@ def test_adaptive_halves_the_budget_while_both_queues_poll(vm):
     doc = scenario(vm, "split")
 
     def polls_per_packet(runs, d):
-        for r in runs:
-            clean(r["vnet"])
-            assert r["last"] is not None, r
         return (sum(r["last"][f"{d}_polls"] for r in runs) /
                 sum(r["last"][f"{d}_packets"] for r in runs))
 
     alone, both = doc["tx_only"], doc["both"]
+    for r in alone + both:
+        clean(r["vnet"])
+        assert r["last"] is not None, r
     for r in alone:
         assert r["last"]["rx_timer_wakeups"] == 0, r
     for r in both:
         assert r["last"]["rx_timer_wakeups"] > 0, r
+    # The budget's 8 packets a poll need the loop at its offered rate. On
+    # Debian's kernels it keeps up (3989-3999/s measured, 3-26 kicks); on
+    # the debug kernel it ran at 1770/s (3.5 a poll) and took 466 kicks.
+    rates = [r["vnet"]["frames"] / r["vnet"]["duration_s"] for r in alone + both]
+    timing_premise(vm, min(rates) >= 0.9 * doc["rate"],
+                   f"the loop ran at {min(rates):.0f} of {doc['rate']} transactions/s")
     # Polling either way, kicks all but vanish.
     for r in alone + both:
         assert r["last"]["tx_kicks"] <= 0.05 * r["last"]["tx_packets"], r

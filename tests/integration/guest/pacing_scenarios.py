@@ -433,8 +433,9 @@ def split():
     budget = 2000
     # 4000 transactions/s: a poll at the full budget would collect 8 per
     # queue, one at half the budget 4; both well above the start bar.
-    cmd = "rr --frames 8000 --rate 4000 --window 16 --event-idx"
-    out = {"budget_us": budget}
+    rate = 4000
+    cmd = f"rr --frames 8000 --rate {rate} --window 16 --event-idx"
+    out = {"budget_us": budget, "rate": rate}
     for _ in range(3):
         for name, knobs in (("tx_only", {"tx_latency_budget_us": budget}),
                             ("both", {"tx_latency_budget_us": budget,
