@@ -16,6 +16,17 @@ def test_kernel_lines_with_each_complaint_are_found():
     assert len(find_complaints(console)) == 6
 
 
+def test_slub_debug_reports_are_found():
+    console = "\n".join([
+        "[   77.100000] =============================================================================",
+        "[   77.100001] BUG kmalloc-512 (Not tainted): Poison overwritten",
+        "[   77.100002] -----------------------------------------------------------------------------",
+        "[   77.100003] 0xffff888004d3a000-0xffff888004d3a03f @offset=0. First byte 0x45 instead of 0x6b",
+    ])
+    assert [line for _, line in find_complaints(console)] == [
+        "[   77.100001] BUG kmalloc-512 (Not tainted): Poison overwritten"]
+
+
 def test_command_output_and_benign_kernel_lines_are_ignored():
     console = "\n".join([
         "WARNING: this is the test program talking, not the kernel",

@@ -107,3 +107,23 @@ def lwvhost_stats(pid):
                     (line.split() for line in f if line.strip())}
     except (OSError, ValueError):
         return {}
+
+
+def tcp_timeouts():
+    """This side's TCP retransmission timeouts so far, 0 if unknown."""
+    try:
+        with open("/proc/net/netstat") as f:
+            return parse_tcp_timeouts(f.read())
+    except OSError:
+        return 0
+
+
+def parse_tcp_timeouts(netstat):
+    """TcpExt TCPTimeouts from the text of /proc/net/netstat (pairs of a
+    line of names and a line of values), or 0 if it is missing."""
+    lines = netstat.splitlines()
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            fields = dict(zip(names.split()[1:], values.split()[1:]))
+            return int(fields.get("TCPTimeouts", 0))
+    return 0

@@ -6,7 +6,9 @@ tools/bench/guest-bench-in-vm (make bench-guest).
 
 Nested(a) takes the options of nested-guest (an argparse namespace):
 release, tap, host_ip, guest_ip, smp, mem, vhost, iommu, boot_timeout,
-seconds, resize, show_console.
+seconds, resize, show_console; optional: append (more guest kernel words)
+and trace (QEMU trace events, logged to a file and summarised in the
+result, not mixed into QEMU's log, which must stay clean).
 """
 
 import json
@@ -44,6 +46,22 @@ def vmlinux_for(release, tmp):
     out = Path(tmp) / "vmlinux"
     vmimage.extract_vmlinux("/boot/vmlinuz-%s" % release, out)
     return out
+
+
+def summarise_trace(path):
+    """Counts per QEMU trace event, and per event and wall-clock second
+    (the log backend's lines start "PID@SECONDS.MICROS:EVENT ...")."""
+    counts, per_second = {}, {}
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return {"counts": {}, "per_second": {}}
+    for m in re.finditer(r"^\d+@(\d+)\.\d+:(\w+)", text, re.M):
+        second, event = m.groups()
+        counts[event] = counts.get(event, 0) + 1
+        per_second.setdefault(event, {})
+        per_second[event][second] = per_second[event].get(second, 0) + 1
+    return {"counts": counts, "per_second": per_second}
 
 
 class GuestDied(RuntimeError):
@@ -132,8 +150,10 @@ class Nested:
         netdev += "vhost=on,vhostforce=on" if self.a.vhost == "on" \
             else "vhost=off"
         machine, words = self.machine_argv()
-        append = ("console=ttyS0 panic=-1 loglevel=5 printk.time=1 "
-                  "mitigations=off nowatchdog rdinit=/init " + words).strip()
+        append = " ".join(w for w in (
+            "console=ttyS0 panic=-1 loglevel=5 printk.time=1 "
+            "mitigations=off nowatchdog rdinit=/init", words,
+            getattr(self.a, "append", None)) if w)
         argv = ["qemu-system-x86_64", "-accel", "tcg,thread=multi"] + \
             machine[:2] + \
             ["-cpu", "max", "-smp", str(self.a.smp),
@@ -144,6 +164,12 @@ class Nested:
              "-virtfs", "local,path=%s,mount_tag=%s,security_model=none,"
              "id=share" % (self.share, SHARE_TAG),
              "-netdev", netdev] + machine[2:]
+        events = getattr(self.a, "trace", None) or []
+        if events:
+            self.trace_path = Path(self.tmp) / ("trace.%d.log" % attempt)
+            argv += ["-D", str(self.trace_path), "-msg", "timestamp=on"]
+            for event in events:
+                argv += ["-trace", event]
         self.res["qemu_argv"] = argv
         self.qemu_log = open(Path(self.tmp) / ("qemu.%d.log" % attempt),
                              "w+")
@@ -188,6 +214,7 @@ class Nested:
         # (server not listening yet) is retried, nothing else is.
         deadline = time.monotonic() + 60
         attempts = 0
+        timeouts = hostnet.tcp_timeouts()
         while True:
             attempts += 1
             r = sh(*argv, check=False, timeout=self.a.seconds + 90)
@@ -200,6 +227,7 @@ class Nested:
                     time.monotonic() > deadline:
                 break
             time.sleep(2)
+        timeouts = hostnet.tcp_timeouts() - timeouts
         end = j.get("end", {})
         # A stall: a one-second report with nothing received.
         stalls = [round(i["sum"].get("start", 0)) for i in j.get("intervals", [])
@@ -215,7 +243,19 @@ class Nested:
                 "bytes": recv.get("bytes", 0),
                 "retransmits": sent.get("retransmits"),
                 "stalled_seconds": stalls,
-                "attempts": attempts}
+                "attempts": attempts,
+                # Per second: what arrived, and the sender's retransmits
+                # when this side sent (iperf3 reports only its own).
+                "interval_mbit_s": [
+                    round(i["sum"].get("bits_per_second", 0) / 1e6, 1)
+                    for i in j.get("intervals", [])],
+                "interval_retransmits": [
+                    i["sum"].get("retransmits")
+                    for i in j.get("intervals", [])],
+                "started_at": round(time.time() - recv.get("seconds", 0), 1),
+                # Retransmission timeouts of this side's TCP (the sender
+                # into the guest), over the whole iperf3 run.
+                "host_tcp_timeouts": timeouts}
         self.res[name] = info
         return self.check(name, r.returncode == 0 and not info["error"] and
                           info["bytes"] > 0 and not stalls and
@@ -299,6 +339,13 @@ class Nested:
         complaints = find_complaints(console)
         self.check("guest_kernel_clean", not complaints,
                    [l for _, l in complaints][:5] or None)
+        # A complaint's whole report (a slab dump runs to hundreds of
+        # lines) is kept in the VM run's result directory.
+        results = os.environ.get("LWVHOST_RESULT")
+        if complaints and results:
+            kept = Path(results) / ("nested-console.%d.txt" % time.time())
+            kept.write_text(console)
+            self.res["console_kept"] = str(kept)
         if self.qemu:
             self.qemu_log.seek(0)
             text = self.qemu_log.read()
@@ -306,6 +353,8 @@ class Nested:
             bad = [ln for ln in text.splitlines()
                    if ln.strip() and "terminating on signal" not in ln]
             self.check("qemu_log_clean", not bad, bad[:5] or None)
+        if getattr(self, "trace_path", None):
+            self.res["qemu_trace"] = summarise_trace(self.trace_path)
         self.res["ok"] = all(c["ok"] for c in self.res["checks"].values())
         if not self.res["ok"] or self.a.show_console:
             # Prefixed so the outer VM's complaint scan does not take the

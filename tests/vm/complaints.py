@@ -37,6 +37,9 @@ _PATTERNS = [
     re.compile(r"list_(?:add|del) corruption"),
     re.compile(r"suspicious RCU usage"),
     re.compile(r"unreferenced object 0x"),
+    # SLUB's own checks (slub_debug): "BUG kmalloc-64 (Not tainted):
+    # Poison overwritten", a write into a freed or neighbouring object.
+    re.compile(r"\bBUG [\w.:-]+ \([^)]*\): "),
 ]
 
 
