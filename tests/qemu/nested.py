@@ -48,6 +48,22 @@ def vmlinux_for(release, tmp):
     return out
 
 
+def server_intervals(text):
+    """Mbit/s per interval from iperf3's server report (the text that
+    --get-server-output returns when the server runs without -J), up to
+    its summary; the server is the receiver of a run into the guest."""
+    scale = {"": 1e-6, "K": 1e-3, "M": 1.0, "G": 1e3}
+    out = []
+    for line in text.splitlines():
+        if line.startswith("- - -"):
+            break
+        m = re.match(r"\[\s*\d+\]\s+[\d.]+-[\d.]+\s+sec\s+.*?"
+                     r"([\d.]+) ([KMG]?)bits/sec", line)
+        if m:
+            out.append(round(float(m.group(1)) * scale[m.group(2)], 1))
+    return out
+
+
 def summarise_trace(path):
     """Counts per QEMU trace event, and per event and wall-clock second
     (the log backend's lines start "PID@SECONDS.MICROS:EVENT ...")."""
@@ -206,7 +222,7 @@ class Nested:
 
     def iperf(self, name, reverse):
         argv = ["iperf3", "-c", self.guest_ip, "-t", str(self.a.seconds),
-                "-J", "--connect-timeout", "20000",
+                "-J", "--connect-timeout", "20000", "--get-server-output",
                 "-p", "5202" if reverse else "5201"]
         if reverse:
             argv.append("-R")
@@ -252,6 +268,10 @@ class Nested:
                 "interval_retransmits": [
                     i["sum"].get("retransmits")
                     for i in j.get("intervals", [])],
+                # The guest's side: what it received (into the guest) or
+                # sent (from it), per second.
+                "guest_interval_mbit_s": server_intervals(
+                    j.get("server_output_text", "")),
                 "started_at": round(time.time() - recv.get("seconds", 0), 1),
                 # Retransmission timeouts of this side's TCP (the sender
                 # into the guest), over the whole iperf3 run.
