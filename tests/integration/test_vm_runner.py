@@ -27,3 +27,11 @@ def test_a_boot_that_never_starts_the_command_is_retried_then_reported(request, 
     assert not (tmp_path / "output").exists()
     assert proc.stderr.count(f"did not start the command within {boot_timeout} s") == 3
     assert "never started the command in 3 boots" in proc.stderr
+
+
+def test_a_boot_timeout_that_is_not_positive_is_a_usage_error():
+    proc = subprocess.run([str(RUNNER), "--boot-timeout", "0", "--", "true"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          timeout=60)
+    assert proc.returncode == 2
+    assert "--boot-timeout" in proc.stderr.splitlines()[-1]
