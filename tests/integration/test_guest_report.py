@@ -41,3 +41,23 @@ def test_the_interval_holds_the_point_ratio_and_widens_with_noise():
 def test_the_interval_is_reproducible():
     a, b = [1.0, 3.0, 2.0, 5.0], [2.0, 2.5, 1.0]
     assert report.median_ratio_interval(a, b) == report.median_ratio_interval(a, b)
+
+
+def rows(config, *mbits):
+    return [{"ok": "1", "workload": "tcp_to_guest", "config": config, "mbit_s": str(m)}
+            for m in mbits]
+
+
+def test_the_spread_table_needs_two_runs_a_side():
+    one = rows("stock", 50) + rows("lwvhost-0", 55)
+    assert report.spread(one, ["stock", "lwvhost-0"], "tcp_to_guest") is None
+    two = rows("stock", 50, 60) + rows("lwvhost-0", 55, 65)
+    table = report.spread(two, ["stock", "lwvhost-0"], "tcp_to_guest")
+    assert "| lwvhost-0 | 1.09 | " in table and "| 2 vs 2 |" in table
+
+
+def test_failed_runs_stay_out_of_the_spread():
+    failed = [dict(r, ok="0") for r in rows("lwvhost-0", 5, 5)]
+    table = report.spread(rows("stock", 50, 60) + rows("lwvhost-0", 55, 65) + failed,
+                          ["stock", "lwvhost-0"], "tcp_to_guest")
+    assert "| 2 vs 2 |" in table
