@@ -254,6 +254,23 @@ static inline void pace_law_end_stint(struct pace_law *l, int starved)
 }
 
 /*
+ * Keep the books of empty polls: a pass that moved packets earns one unit
+ * of credit, an empty poll (a pass while interval_ns is set) costs
+ * PACE_LAW_EMPTY_COST. Stints only poll with credit for one, so the
+ * saturation at 0 is a guard, not a rule.
+ */
+static inline void pace_law_pay(struct pace_law *l, u32 moved)
+{
+	if (moved) {
+		if (l->credit < PACE_LAW_CREDIT_MAX)
+			l->credit++;
+	} else if (l->interval_ns) {
+		l->credit = l->credit > PACE_LAW_EMPTY_COST ?
+			    l->credit - PACE_LAW_EMPTY_COST : 0;
+	}
+}
+
+/*
  * Packets that fill 1/PACE_LAW_RING_SHARE of a ring of `ring` entries when
  * `moved` packets took `chains` descriptor chains (at least one each).
  */
@@ -288,8 +305,7 @@ static inline u64 pace_law_next(struct pace_law *l, u64 now_ns, u32 moved,
 
 	pace_law_measure(l, now_ns, moved, budget_ns);
 	pace_law_size(l, moved, chains, ring);
-	if (moved && l->credit < PACE_LAW_CREDIT_MAX)
-		l->credit++;
+	pace_law_pay(l, moved);
 	if (l->interval_ns) {
 		l->dry = moved ? 0 : l->dry + 1;
 		l->batched |= moved >= 2;
@@ -300,10 +316,6 @@ static inline u64 pace_law_next(struct pace_law *l, u64 now_ns, u32 moved,
 			return 0;
 		}
 	}
-	if (l->interval_ns && !moved)
-		/* A stint begins, and goes on, only with credit for this. */
-		l->credit = l->credit > PACE_LAW_EMPTY_COST ?
-			    l->credit - PACE_LAW_EMPTY_COST : 0;
 	if (l->interval_ns && !moved &&
 	    (strong || !pace_law_paid(l) || l->dry >= PACE_LAW_WEAK_EMPTIES ||
 	     l->credit < PACE_LAW_EMPTY_COST)) {
