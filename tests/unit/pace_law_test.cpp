@@ -275,6 +275,14 @@ TEST(PaceLaw, BurstyTrafficPollsRarelyEmpty)
 	EXPECT_LT(r.kicked_passes, a.size() / 4);
 }
 
+// A 64-bit LCG step (Knuth's MMIX constants): the next state of *x, and
+// its top 53 bits, the random draws of the arrival patterns below.
+u64 lcg_bits53(u64 *x)
+{
+	*x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *x >> 11;
+}
+
 // Poisson arrivals from a fixed seed: a poll's catch varies as a real
 // sender's does, so some polls find nothing by chance.
 std::vector<u64> poisson_arrivals(u64 mean_gap_ns, u64 count)
@@ -282,8 +290,8 @@ std::vector<u64> poisson_arrivals(u64 mean_gap_ns, u64 count)
 	std::vector<u64> a;
 	u64 t = 0, x = 12345;
 	for (u64 i = 0; i < count; i++) {
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		double u = double((x >> 11) + 1) / 9007199254740993.0;
+		// In (0, 1]: log() must not see 0.
+		double u = double(lcg_bits53(&x) + 1) / 9007199254740993.0;
 		t += u64(-std::log(u) * double(mean_gap_ns));
 		a.push_back(t);
 	}
@@ -458,8 +466,7 @@ std::vector<u64> ack_clocked_windows(u64 seed, u32 max_window, u32 budget_us,
 	std::vector<u64> a;
 	u64 t = 0, x = seed;
 	auto uniform = [&x] {
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		return double(x >> 11) / 9007199254740992.0;
+		return double(lcg_bits53(&x)) / 9007199254740992.0;
 	};
 	for (int w = 0; w < windows; w++) {
 		u32 n = 1 + u32(uniform() * max_window);
